@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The record the TCP object sends to user space, one per connection reaching
+ * TCP_CLOSE. Mirrored by `TcpCloseRecord` in crates/tcp-event/src/record.rs
+ * and checked against this object's BTF by a test.
+ */
+#ifndef TCP_EVENT_H
+#define TCP_EVENT_H
+
+struct tcp_close_record {
+	/* bpf_ktime_get_boot_ns() at the close; user space adds the epoch offset */
+	__u64 boot_ns;
+	/* tcp_sock counters, kernel semantics (see README "Event meanings") */
+	__u64 bytes_received;
+	__u64 bytes_acked;
+	__u32 data_segs_out;
+	__u32 data_segs_in;
+	/* owner: pid is the tgid; uid the real uid */
+	__u32 pid;
+	__u32 uid;
+	/* AF_INET or AF_INET6, the socket's own family */
+	__u16 family;
+	/* host byte order */
+	__u16 sport;
+	__u16 dport;
+	/* 1 when pid/uid/comm come from a process-context observation */
+	__u8 owner_known;
+	__u8 reserved;
+	char comm[16];
+	/* network byte order; IPv4 uses the first 4 bytes */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+#endif /* TCP_EVENT_H */

@@ -1,0 +1,312 @@
+//! `libtcpEvent.so`: one event per TCP connection reaching TCP_CLOSE, with
+//! the C ABI of the original BCC-based library. A thin shell over
+//! `interceptor-core`: the BPF object, its attach plans, the event layout
+//! and its conversion live here; everything else is shared.
+
+// The crate is named after the library file, libtcpEvent.so.
+#![allow(non_snake_case)]
+
+mod record;
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use interceptor_core::abi::{CStruct, HeaderSpec, RenderedStruct, render_header};
+use interceptor_core::attach::{AttachPlan, Program, Requirement};
+use interceptor_core::clock::WallClock;
+use interceptor_core::ffi::{copy_c_string_arg, dequeue_result, guard, write_c_buffer};
+use interceptor_core::queue::Popped;
+use interceptor_core::session::{ProbeOutcome, probe_plan};
+use interceptor_core::stats::InterceptorStats;
+use interceptor_core::{Interceptor, Tracer, c_api, c_struct, diag};
+
+pub use record::TcpCloseRecord;
+
+c_struct! {
+    /// One TCP connection that reached TCP_CLOSE (IPv4 or IPv6), with the
+    /// process that owned the socket and the connection's totals.
+    /// Layout identical to the original tcpEvent/common.h (packed, 430 bytes).
+    #[c_name = "tcp_event_t"]
+    pub struct TcpEvent {
+        /// Unix-epoch nanoseconds of the close (CLOCK_REALTIME, ns precision).
+        pub EventTime: u64,
+        /// Owning process id (the tgid); 0 if no owner was ever seen.
+        pub pid: u32,
+        /// Owning process's uid (the socket's uid if no owner was seen).
+        pub UserId: u32,
+        /// tcp_sock bytes_received: payload bytes received, plus 1 if a FIN was received.
+        pub rx_b: u64,
+        /// tcp_sock bytes_acked: payload bytes the peer acknowledged, plus 1 each for an acked SYN and FIN.
+        pub tx_b: u64,
+        /// tcp_sock data_segs_out: segments sent that carried data.
+        pub tcpi_segs_out: u32,
+        /// tcp_sock data_segs_in: segments received that carried data.
+        pub tcpi_segs_in: u32,
+        /// AF_INET (2) or AF_INET6 (10): the socket's own family.
+        pub family: u16,
+        /// Local port, host byte order.
+        pub SPT: u16,
+        /// Remote port, host byte order.
+        pub DPT: u16,
+        /// Owner's command name (comm, at most 15 characters), NUL-terminated.
+        pub task: [c_char; 128],
+        /// Local address as inet_ntop text; ::ffff:a.b.c.d for IPv4 on a dual-stack socket.
+        pub SADDR: [c_char; 128],
+        /// Remote address as inet_ntop text.
+        pub DADDR: [c_char; 128],
+    }
+}
+
+/// Environment variable forcing an attach path (see [`PLANS`]).
+pub const ATTACH_ENV: &str = "EBPF_INTERCEPTOR_TCP_ATTACH";
+
+const STATE_BTF: Program = Program::Auto("tcp_state_btf");
+const RELEASE: Program = Program::Optional {
+    program: &Program::Cgroup("tcp_sock_release"),
+    lost: "a socket whose owner was never seen and that close() resets gets pid 0",
+};
+const SEED_OWNERS: Program = Program::Optional {
+    program: &Program::Iterator("tcp_seed_owners"),
+    lost: "connections opened before AddProbe may close with pid 0",
+};
+const ACCEPT_LOST: &str = "an accepted connection reset by its peer before its owner closes it gets pid 0";
+const ACCEPT4_SYSCALL: Program = Program::Optional {
+    program: &Program::Auto("tcp_accept4_exit"),
+    lost: ACCEPT_LOST,
+};
+const ACCEPT_SYSCALL: Program = Program::Optional {
+    program: &Program::Auto("tcp_accept_exit"),
+    lost: ACCEPT_LOST,
+};
+
+/// Attach paths, best first. Every path hooks `sock:inet_sock_set_state`
+/// (records owners at SYN_SENT/FIN_WAIT1/LAST_ACK and emits at TCP_CLOSE),
+/// an accept hook, cgroup `sock_release` and a start-up `iter/task_file`
+/// pass; they differ in the hook types.
+pub static PLANS: [AttachPlan; 5] = [
+    AttachPlan {
+        name: "fentry",
+        description: "tp_btf/inet_sock_set_state, fexit/inet_csk_accept",
+        programs: &[
+            STATE_BTF,
+            Program::ByArity {
+                function: "inet_csk_accept",
+                variants: &[(4, "tcp_accept_fexit4"), (2, "tcp_accept_fexit2")],
+            },
+            RELEASE,
+            SEED_OWNERS,
+        ],
+        requires: &[Requirement::KernelFunction("inet_csk_accept")],
+    },
+    AttachPlan {
+        name: "kprobe",
+        description: "tp_btf/inet_sock_set_state, kretprobe/inet_csk_accept",
+        programs: &[STATE_BTF, Program::Auto("tcp_accept_kretprobe"), RELEASE, SEED_OWNERS],
+        requires: &[Requirement::Kprobes],
+    },
+    AttachPlan {
+        name: "tp_btf",
+        description: "tp_btf/inet_sock_set_state, syscalls:sys_exit_accept{,4}",
+        programs: &[STATE_BTF, ACCEPT4_SYSCALL, ACCEPT_SYSCALL, RELEASE, SEED_OWNERS],
+        requires: &[],
+    },
+    AttachPlan {
+        name: "raw_tp",
+        description: "raw_tp/inet_sock_set_state, syscalls:sys_exit_accept{,4}",
+        programs: &[
+            Program::Auto("tcp_state_raw"),
+            ACCEPT4_SYSCALL,
+            ACCEPT_SYSCALL,
+            RELEASE,
+            SEED_OWNERS,
+        ],
+        requires: &[],
+    },
+    AttachPlan {
+        name: "tracepoint",
+        description: "tracepoint sock:inet_sock_set_state, syscalls:sys_exit_accept{,4}",
+        programs: &[
+            Program::Auto("tcp_state_tp"),
+            ACCEPT4_SYSCALL,
+            ACCEPT_SYSCALL,
+            RELEASE,
+            SEED_OWNERS,
+        ],
+        requires: &[Requirement::TracefsEvent("sock", "inet_sock_set_state")],
+    },
+];
+
+static BPF_OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tcp_event.bpf.o"));
+
+/// The TCP library's part of the shared machinery.
+pub struct TcpTracer;
+
+impl Tracer for TcpTracer {
+    type Event = TcpEvent;
+    const LIBRARY: &'static str = "libtcpEvent";
+    const ATTACH_ENV: &'static str = ATTACH_ENV;
+    // ~5000 records of 104 bytes: ample for the 10 ms drain at any close rate.
+    const RING_BYTES: u32 = 512 * 1024;
+
+    fn bpf_object() -> &'static [u8] {
+        BPF_OBJECT
+    }
+
+    fn plans() -> &'static [AttachPlan] {
+        &PLANS
+    }
+
+    fn convert(sample: &[u8], clock: &WallClock) -> Option<TcpEvent> {
+        record::convert(sample, clock)
+    }
+}
+
+static TCP: Interceptor<TcpTracer> = Interceptor::new();
+
+/// The compiled BPF object, for tests that inspect its BTF.
+pub fn bpf_object() -> &'static [u8] {
+    BPF_OBJECT
+}
+
+fn note_program_text(bpf_program: *const c_char) {
+    // SAFETY: AddProbe's contract: NULL or a NUL-terminated string (read
+    // here, before AddProbe returns, so the caller may free it at once).
+    let text = unsafe { copy_c_string_arg(bpf_program) };
+    diag::init(TcpTracer::LIBRARY);
+    if let Some(text) = text {
+        diag::debug(&format!(
+            "ignoring the {}-byte BCC program passed to AddProbe: the built-in CO-RE program yields the same events",
+            text.len()
+        ));
+    }
+}
+
+c_api! {
+    /// Starts tracing on a background thread and returns at once, like the
+    /// original. `bpf_program` (the BCC source existing monitors pass, or
+    /// NULL) is copied before returning and not compiled: the built-in CO-RE
+    /// program yields the same events. Does nothing while already started;
+    /// after cleanup() it starts afresh. Failures print one line on stderr
+    /// and leave getStatus() at 0.
+    pub unsafe extern "C" fn AddProbe(bpf_program: *const c_char) {
+        guard("AddProbe", (), || {
+            note_program_text(bpf_program);
+            TCP.start();
+        })
+    }
+
+    /// The original's blocking setup: starts like AddProbe, then blocks until
+    /// cleanup() and returns 0; returns non-zero at once if setup fails.
+    pub unsafe extern "C" fn setupBPF(bpf_program: *const c_char) -> i32 {
+        guard("setupBPF", -1, || {
+            note_program_text(bpf_program);
+            TCP.run_until_cleanup()
+        })
+    }
+
+    /// Blocks until an event is available and returns it. After cleanup()
+    /// (also for a consumer already blocked here) it returns a zeroed event
+    /// at once. Several threads may call it; each event goes to one of them.
+    pub unsafe extern "C" fn DequeuePerfEvent() -> TcpEvent {
+        guard("DequeuePerfEvent", TcpEvent::zeroed(), || match TCP.dequeue(None) {
+            Popped::Event(event) => event,
+            Popped::TimedOut | Popped::Closed => TcpEvent::zeroed(),
+        })
+    }
+
+    /// 1 once the hooks are attached and the buffer is open; 0 before, after
+    /// a failure, and after cleanup().
+    pub unsafe extern "C" fn getStatus() -> u32 {
+        guard("getStatus", 0, || TCP.status())
+    }
+
+    /// Detaches everything, stops and joins the polling thread, frees the BPF
+    /// objects and releases blocked consumers. Safe before AddProbe, twice,
+    /// and right before dlclose().
+    pub unsafe extern "C" fn cleanup() {
+        guard("cleanup", (), || TCP.cleanup())
+    }
+
+    /// Additive: waits up to timeout_ms for an event. Returns
+    /// EVENT_INTERCEPTOR_EVENT (1) with *event filled,
+    /// EVENT_INTERCEPTOR_TIMED_OUT (0) or EVENT_INTERCEPTOR_CLEANED_UP (-1)
+    /// with *event zeroed, or EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2) for NULL.
+    pub unsafe extern "C" fn tcpEvent_DequeueTimeout(event: *mut TcpEvent, timeout_ms: u32) -> i32 {
+        guard("tcpEvent_DequeueTimeout", dequeue_result::INVALID_ARGUMENT, || {
+            if event.is_null() {
+                return dequeue_result::INVALID_ARGUMENT;
+            }
+            let (result, value) = match TCP.dequeue(Some(Duration::from_millis(timeout_ms.into()))) {
+                Popped::Event(value) => (dequeue_result::EVENT, value),
+                Popped::TimedOut => (dequeue_result::TIMED_OUT, TcpEvent::zeroed()),
+                Popped::Closed => (dequeue_result::CLEANED_UP, TcpEvent::zeroed()),
+            };
+            // SAFETY: non-null (checked); the caller promises room for one event.
+            unsafe { event.write_unaligned(value) };
+            result
+        })
+    }
+
+    /// Additive: fills *stats with the current session's counters (see
+    /// struct event_interceptor_stats). Returns 0, or -1 for NULL.
+    pub unsafe extern "C" fn tcpEvent_GetStats(stats: *mut InterceptorStats) -> i32 {
+        guard("tcpEvent_GetStats", -1, || {
+            if stats.is_null() {
+                return -1;
+            }
+            let value = TCP.stats();
+            // SAFETY: non-null (checked); the caller promises room for one struct.
+            unsafe { stats.write_unaligned(value) };
+            0
+        })
+    }
+
+    /// Additive: copies the last error message (empty if none) into buffer,
+    /// NUL-terminated and truncated to size. Returns the message's length.
+    pub unsafe extern "C" fn tcpEvent_GetLastError(buffer: *mut c_char, size: usize) -> usize {
+        guard("tcpEvent_GetLastError", 0, || {
+            // SAFETY: the caller promises `size` writable bytes (or NULL).
+            unsafe { write_c_buffer(&TCP.last_error(), buffer, size) }
+        })
+    }
+
+    /// Additive: loads and attaches attach path `path` ("fentry", "kprobe",
+    /// "tp_btf", "raw_tp", "tracepoint") and detaches it again, without
+    /// touching a running session. Returns 1 if the kernel supports it, 0 if
+    /// not, -1 if it could not be probed (unknown path, no privilege); the
+    /// reason goes into `reason` (size bytes, may be NULL).
+    pub unsafe extern "C" fn tcpEvent_ProbeAttachPath(path: *const c_char, reason: *mut c_char, size: usize) -> i32 {
+        guard("tcpEvent_ProbeAttachPath", -1, || {
+            // SAFETY: the caller passes NULL or a NUL-terminated string.
+            let name = unsafe { copy_c_string_arg(path) }.unwrap_or_default();
+            let (result, text) = match probe_plan::<TcpTracer>(&String::from_utf8_lossy(&name)) {
+                ProbeOutcome::Supported => (1, String::new()),
+                ProbeOutcome::Unsupported(text) => (0, text),
+                ProbeOutcome::CannotProbe(text) => (-1, text),
+            };
+            // SAFETY: the caller promises `size` writable bytes (or NULL).
+            unsafe { write_c_buffer(&text, reason, size) };
+            result
+        })
+    }
+}
+
+/// The text of include/tcpEvent.h.
+pub fn c_header() -> String {
+    render_header(&HeaderSpec {
+        file_name: "tcpEvent.h",
+        source: "crates/tcp-event (libtcpEvent.so)",
+        preamble: "libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.\n\
+                   Drop-in for the original BCC-based library: same functions, same packed\n\
+                   430-byte struct tcp_event_t. Monitors usually dlopen() the library from\n\
+                   /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions\n\
+                   are additions the original did not have.",
+        defines: interceptor_core::ffi::DEQUEUE_DEFINES,
+        structs: vec![RenderedStruct::of::<TcpEvent>()],
+        shared_structs: vec![RenderedStruct::of::<InterceptorStats>()],
+        functions: c_prototypes(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+/* tcpEvent.h: generated from the Rust definitions in crates/tcp-event (libtcpEvent.so). Do not edit;
+ * regenerate with `./run.sh headers`. */
+#ifndef TCPEVENT_H
+#define TCPEVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.
+ * Drop-in for the original BCC-based library: same functions, same packed
+ * 430-byte struct tcp_event_t. Monitors usually dlopen() the library from
+ * /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions
+ * are additions the original did not have.
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* *_DequeueTimeout: an event was written. */
+#define EVENT_INTERCEPTOR_EVENT 1
+/* *_DequeueTimeout: the timeout passed; the event is zeroed. */
+#define EVENT_INTERCEPTOR_TIMED_OUT 0
+/* *_DequeueTimeout: cleanup() ran before or during the wait; the event is zeroed. */
+#define EVENT_INTERCEPTOR_CLEANED_UP (-1)
+/* *_DequeueTimeout: the event pointer was NULL. */
+#define EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2)
+
+#pragma pack(push, 1)
+
+/*
+ * One TCP connection that reached TCP_CLOSE (IPv4 or IPv6), with the
+ * process that owned the socket and the connection's totals.
+ * Layout identical to the original tcpEvent/common.h (packed, 430 bytes).
+ */
+struct tcp_event_t {
+    /* Unix-epoch nanoseconds of the close (CLOCK_REALTIME, ns precision). */
+    uint64_t EventTime; /* offset 0 */
+    /* Owning process id (the tgid); 0 if no owner was ever seen. */
+    uint32_t pid; /* offset 8 */
+    /* Owning process's uid (the socket's uid if no owner was seen). */
+    uint32_t UserId; /* offset 12 */
+    /* tcp_sock bytes_received: payload bytes received, plus 1 if a FIN was received. */
+    uint64_t rx_b; /* offset 16 */
+    /* tcp_sock bytes_acked: payload bytes the peer acknowledged, plus 1 each for an acked SYN and FIN. */
+    uint64_t tx_b; /* offset 24 */
+    /* tcp_sock data_segs_out: segments sent that carried data. */
+    uint32_t tcpi_segs_out; /* offset 32 */
+    /* tcp_sock data_segs_in: segments received that carried data. */
+    uint32_t tcpi_segs_in; /* offset 36 */
+    /* AF_INET (2) or AF_INET6 (10): the socket's own family. */
+    uint16_t family; /* offset 40 */
+    /* Local port, host byte order. */
+    uint16_t SPT; /* offset 42 */
+    /* Remote port, host byte order. */
+    uint16_t DPT; /* offset 44 */
+    /* Owner's command name (comm, at most 15 characters), NUL-terminated. */
+    char task[128]; /* offset 46 */
+    /* Local address as inet_ntop text; ::ffff:a.b.c.d for IPv4 on a dual-stack socket. */
+    char SADDR[128]; /* offset 174 */
+    /* Remote address as inet_ntop text. */
+    char DADDR[128]; /* offset 302 */
+}; /* 430 bytes */
+
+#ifndef EVENT_INTERCEPTOR_STATS_DEFINED
+#define EVENT_INTERCEPTOR_STATS_DEFINED
+/*
+ * Counters of the current session (since the last AddProbe), or of the
+ * last one after cleanup(). With the queue drained and the library
+ * cleaned up:
+ * kernel_emitted == delivered + shed + discarded + malformed
+ * and every record the BPF programs produced is kernel_emitted + lost.
+ */
+struct event_interceptor_stats {
+    /* Events returned to consumers. */
+    uint64_t delivered; /* offset 0 */
+    /* Events waiting in the queue now. */
+    uint64_t queued; /* offset 8 */
+    /* Oldest events dropped because the 1024-event queue was full. */
+    uint64_t shed; /* offset 16 */
+    /* Events still queued when cleanup() ran. */
+    uint64_t discarded; /* offset 24 */
+    /* Records lost between kernel and user space (ring or perf buffer full). */
+    uint64_t lost; /* offset 32 */
+    /* Kernel-side updates refused because a per-socket map was full. */
+    uint64_t map_full; /* offset 40 */
+    /* Events whose owning process was never seen (pid 0, empty task). */
+    uint64_t owner_unknown; /* offset 48 */
+    /* Records the BPF programs handed to the ring or perf buffer. */
+    uint64_t kernel_emitted; /* offset 56 */
+    /* Records user space could not parse (always 0 unless the BPF object and library disagree). */
+    uint64_t malformed; /* offset 64 */
+    /* getStatus() at the time of the call. */
+    uint32_t status; /* offset 72 */
+    /* Attach path in use ("tp_btf", "fentry", ...), empty before setup completes. */
+    char attach_path[32]; /* offset 76 */
+    /* Transport in use: "ringbuf" or "perf". */
+    char transport[16]; /* offset 108 */
+}; /* 124 bytes */
+#endif
+
+#pragma pack(pop)
+
+/*
+ * Starts tracing on a background thread and returns at once, like the
+ * original. `bpf_program` (the BCC source existing monitors pass, or
+ * NULL) is copied before returning and not compiled: the built-in CO-RE
+ * program yields the same events. Does nothing while already started;
+ * after cleanup() it starts afresh. Failures print one line on stderr
+ * and leave getStatus() at 0.
+ */
+void AddProbe(const char *bpf_program);
+
+/*
+ * The original's blocking setup: starts like AddProbe, then blocks until
+ * cleanup() and returns 0; returns non-zero at once if setup fails.
+ */
+int32_t setupBPF(const char *bpf_program);
+
+/*
+ * Blocks until an event is available and returns it. After cleanup()
+ * (also for a consumer already blocked here) it returns a zeroed event
+ * at once. Several threads may call it; each event goes to one of them.
+ */
+struct tcp_event_t DequeuePerfEvent(void);
+
+/*
+ * 1 once the hooks are attached and the buffer is open; 0 before, after
+ * a failure, and after cleanup().
+ */
+uint32_t getStatus(void);
+
+/*
+ * Detaches everything, stops and joins the polling thread, frees the BPF
+ * objects and releases blocked consumers. Safe before AddProbe, twice,
+ * and right before dlclose().
+ */
+void cleanup(void);
+
+/*
+ * Additive: waits up to timeout_ms for an event. Returns
+ * EVENT_INTERCEPTOR_EVENT (1) with *event filled,
+ * EVENT_INTERCEPTOR_TIMED_OUT (0) or EVENT_INTERCEPTOR_CLEANED_UP (-1)
+ * with *event zeroed, or EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2) for NULL.
+ */
+int32_t tcpEvent_DequeueTimeout(struct tcp_event_t *event, uint32_t timeout_ms);
+
+/*
+ * Additive: fills *stats with the current session's counters (see
+ * struct event_interceptor_stats). Returns 0, or -1 for NULL.
+ */
+int32_t tcpEvent_GetStats(struct event_interceptor_stats *stats);
+
+/*
+ * Additive: copies the last error message (empty if none) into buffer,
+ * NUL-terminated and truncated to size. Returns the message's length.
+ */
+size_t tcpEvent_GetLastError(char *buffer, size_t size);
+
+/*
+ * Additive: loads and attaches attach path `path` ("fentry", "kprobe",
+ * "tp_btf", "raw_tp", "tracepoint") and detaches it again, without
+ * touching a running session. Returns 1 if the kernel supports it, 0 if
+ * not, -1 if it could not be probed (unknown path, no privilege); the
+ * reason goes into `reason` (size bytes, may be NULL).
+ */
+int32_t tcpEvent_ProbeAttachPath(const char *path, char *reason, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TCPEVENT_H */
