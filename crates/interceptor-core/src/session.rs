@@ -383,11 +383,20 @@ impl<T: Tracer> Interceptor<T> {
             info.perf_lost = 0;
             info.malformed = 0;
         }
+        // Read here, on the caller's thread: the variables count as of AddProbe.
+        let settings = match Settings::from_env::<T>() {
+            Ok(settings) => settings,
+            Err(message) => {
+                drop(lifecycle);
+                self.fail(message);
+                return;
+            }
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let worker_stop = Arc::clone(&stop);
         let spawned = std::thread::Builder::new()
             .name(format!("{}-poll", T::LIBRARY.trim_start_matches("lib")))
-            .spawn(move || self.worker_main(&worker_stop));
+            .spawn(move || self.worker_main(&worker_stop, &settings));
         match spawned {
             Ok(handle) => {
                 lifecycle.worker = Some(Worker { handle, stop });
@@ -481,8 +490,8 @@ impl<T: Tracer> Interceptor<T> {
         stats
     }
 
-    fn worker_main(&'static self, stop: &AtomicBool) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.run_session(stop)));
+    fn worker_main(&'static self, stop: &AtomicBool, settings: &Settings) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.run_session(stop, settings)));
         let failure = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(message)) => Some(message),
@@ -493,11 +502,10 @@ impl<T: Tracer> Interceptor<T> {
         }
     }
 
-    fn run_session(&'static self, stop: &AtomicBool) -> Result<(), String> {
-        let settings = Settings::from_env::<T>()?;
+    fn run_session(&'static self, stop: &AtomicBool, settings: &Settings) -> Result<(), String> {
         check_privilege()?;
         let mut kernel = KernelFacts::default();
-        let probes = attach_best::<T>(&settings, &mut kernel)?;
+        let probes = attach_best::<T>(settings, &mut kernel)?;
         let sink = Rc::new(RefCell::new(Sink {
             clock: WallClock::new(),
             batch: Vec::with_capacity(4096),

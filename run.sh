@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# One entry point for people and CI (run as root: it installs packages,
+# loads BPF programs and installs into /opt/RealTimeKql).
+#
+#   ./run.sh monitor   set up, build, install, then run the live TCP monitor
+#   ./run.sh test      set up, build, install, then run every check and test
+#   ./run.sh setup     install the Debian packages the build and tests need
+#   ./run.sh build     build the libraries (release)
+#   ./run.sh install   build, then install libraries and headers into $PREFIX
+#   ./run.sh headers   regenerate include/*.h from the Rust definitions
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PREFIX=${PREFIX:-/opt/RealTimeKql}
+# clang compiles the BPF programs; libelf, zlib and pkg-config are what
+# libbpf-sys builds libbpf against; gcc builds the C examples and tests.
+BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
+LIBRARIES=(libtcpEvent.so)
+HEADERS=(include/tcpEvent.h)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+require_root() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "run.sh $1: needs root (BPF programs, packages, /opt); try: sudo ./run.sh $1" >&2
+        exit 1
+    fi
+}
+
+missing_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$pkg"
+    done
+}
+
+setup() {
+    require_root setup
+    local missing
+    missing=$(missing_packages "${BUILD_PACKAGES[@]}")
+    if [ -n "$missing" ]; then
+        log "installing Debian packages: $(echo $missing)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+    command -v cargo >/dev/null || { echo "run.sh: cargo (rustup) is required" >&2; exit 1; }
+}
+
+build() {
+    log "building the libraries (release)"
+    cargo build --release --workspace --locked
+}
+
+install_libraries() {
+    require_root install
+    build
+    log "installing into $PREFIX"
+    install -d "$PREFIX/lib" "$PREFIX/include"
+    for lib in "${LIBRARIES[@]}"; do
+        install -m 0755 "target/release/$lib" "$PREFIX/lib/$lib"
+    done
+    install -m 0644 "${HEADERS[@]}" "$PREFIX/include/"
+}
+
+monitor() {
+    setup
+    install_libraries
+    log "building examples/tcp_monitor.c against $PREFIX/lib (gcc -ldl)"
+    gcc -Wall -o target/tcp_monitor examples/tcp_monitor.c -ldl
+    log "monitoring TCP connections; Ctrl+C stops"
+    exec target/tcp_monitor
+}
+
+run_tests() {
+    setup
+    install_libraries
+    log "formatting and lints"
+    cargo fmt --all -- --check
+    cargo clippy --release --workspace --all-targets --locked -- -D warnings
+    log "unit and integration tests (real eBPF on this kernel)"
+    # One test at a time per binary: the tests share the kernel's hooks and
+    # each library is a process-wide singleton.
+    cargo test --release --workspace --locked -- --test-threads=1
+}
+
+headers() {
+    UPDATE_HEADERS=1 cargo test --release --workspace --locked --lib checked_in_header_is_current
+}
+
+case "${1:-}" in
+    monitor) monitor ;;
+    test) run_tests ;;
+    setup) setup ;;
+    build) build ;;
+    install) setup; install_libraries ;;
+    headers) headers ;;
+    *)
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        exit 2
+        ;;
+esac

@@ -1,0 +1,125 @@
+//! libdriver: drives a library in a process of its own, for tests that need
+//! its stderr, another uid or a clean address space. Results go to stdout as
+//! `KEY k=v ...` lines.
+//!
+//!   libdriver tcp start [wait_ms=5000]        AddProbe(NULL), wait, report, cleanup
+//!   libdriver tcp setup                        setupBPF(NULL) (returns only on failure here)
+//!   libdriver tcp burst netpeer=PATH count=N rounds=R
+//!                                              R bursts of N connections nobody dequeues,
+//!                                              then drain; counts and RSS per round
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Command, exit};
+use std::time::{Duration, Instant};
+
+use testkit::tcp::{GOT_EVENT, TcpLibrary};
+
+fn say(line: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn number(args: &HashMap<String, String>, key: &str, default: u64) -> u64 {
+    args.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn start(lib: &TcpLibrary, args: &HashMap<String, String>) {
+    let began = Instant::now();
+    lib.add_probe(None);
+    let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
+    say(format!(
+        "STATUS value={} elapsed_ms={}",
+        lib.status(),
+        began.elapsed().as_millis()
+    ));
+    if ready.is_err() {
+        say(format!("ERROR {}", lib.last_error()));
+    }
+    lib.cleanup();
+    say(format!("CLEANED status={}", lib.status()));
+}
+
+fn burst(lib: &TcpLibrary, args: &HashMap<String, String>) {
+    let netpeer = args.get("netpeer").cloned().unwrap_or_default();
+    let count = number(args, "count", 3000);
+    lib.add_probe(None);
+    if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+        say(format!("ERROR {e}"));
+        exit(1);
+    }
+    let began = Instant::now();
+    for round in 1..=number(args, "rounds", 3) {
+        let status = Command::new(&netpeer)
+            .args(["tcp-churn", "addr=127.0.0.1", &format!("count={count}"), "comm=churn"])
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            say("ERROR churn failed".into());
+            exit(1);
+        }
+        // Let the poller take everything from the ring, nobody dequeuing.
+        let mut settled = lib.stats();
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = lib.stats();
+            if now.kernel_emitted == settled.kernel_emitted && now.shed == settled.shed {
+                break;
+            }
+            settled = now;
+        }
+        let before_drain = lib.stats();
+        let mut drained = 0u64;
+        while lib.dequeue_timeout(Duration::from_millis(200)).0 == GOT_EVENT {
+            drained += 1;
+        }
+        let after = lib.stats();
+        let (emitted, delivered, shed, queued, lost, discarded, malformed) = (
+            after.kernel_emitted,
+            after.delivered,
+            after.shed,
+            after.queued,
+            after.lost,
+            after.discarded,
+            after.malformed,
+        );
+        let queued_before = before_drain.queued;
+        say(format!(
+            "ROUND n={round} queued_before_drain={queued_before} drained={drained} emitted={emitted} delivered={delivered} shed={shed} queued={queued} lost={lost} discarded={discarded} malformed={malformed} rss_kib={} elapsed_ms={}",
+            testkit::rss_kib(),
+            began.elapsed().as_millis()
+        ));
+    }
+    lib.cleanup();
+}
+
+fn main() {
+    let mut argv = std::env::args().skip(1);
+    let library = argv.next().unwrap_or_default();
+    let action = argv.next().unwrap_or_default();
+    let args: HashMap<String, String> = argv
+        .filter_map(|arg| arg.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    if library != "tcp" {
+        eprintln!("libdriver: unknown library {library:?}");
+        exit(2);
+    }
+    let lib = TcpLibrary::load();
+    match action.as_str() {
+        "start" => start(&lib, &args),
+        "setup" => {
+            let began = Instant::now();
+            let result = lib.setup_bpf(None);
+            say(format!(
+                "SETUP result={result} elapsed_ms={}",
+                began.elapsed().as_millis()
+            ));
+            say(format!("ERROR {}", lib.last_error()));
+        }
+        "burst" => burst(&lib, &args),
+        other => {
+            eprintln!("libdriver: unknown action {other:?}");
+            exit(2);
+        }
+    }
+}

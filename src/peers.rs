@@ -1,0 +1,205 @@
+//! Spawning `netpeer` processes and reading what they report.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+/// The uid tests run their unprivileged peer as (nobody).
+pub const NOBODY: u32 = 65534;
+
+/// A running netpeer.
+#[derive(Debug)]
+pub struct Peer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    /// Its pid (the tgid the library must report).
+    pub pid: u32,
+}
+
+impl Peer {
+    /// Starts `netpeer <mode> <args...>`, as `uid` if given.
+    pub fn spawn(netpeer: &str, mode: &str, args: &[String], uid: Option<u32>) -> Self {
+        let mut command = Command::new(netpeer);
+        command
+            .arg(mode)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        if let Some(uid) = uid {
+            command.uid(uid).gid(uid);
+        }
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("spawning {netpeer}: {e}"));
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stdin = child.stdin.take();
+        let pid = child.id();
+        Self {
+            child,
+            stdin,
+            stdout,
+            pid,
+        }
+    }
+
+    /// Reads lines until one starts with `key`, and returns its `k=v` pairs.
+    pub fn expect(&mut self, key: &str) -> HashMap<String, String> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = self.stdout.read_line(&mut line).unwrap_or(0);
+            assert!(read > 0, "netpeer {} ended before printing {key}", self.pid);
+            let mut words = line.split_whitespace();
+            if words.next() == Some(key) {
+                return words
+                    .filter_map(|w| w.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                    .collect();
+            }
+        }
+    }
+
+    /// A numeric value from [`Peer::expect`]'s map.
+    pub fn number(values: &HashMap<String, String>, key: &str) -> u64 {
+        values
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {values:?}"))
+    }
+
+    /// Lets a peer started with hold=1 go on.
+    pub fn release(&mut self) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            stdin.write_all(b"go\n").unwrap();
+            stdin.flush().unwrap();
+        }
+    }
+
+    /// Waits for the process and asserts it succeeded.
+    pub fn finish(mut self) {
+        drop(self.stdin.take());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "netpeer {} failed: {status}", self.pid);
+    }
+}
+
+/// How a test connection ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseOrder {
+    /// The client closes, the server reads EOF and closes.
+    ClientFirst,
+    /// The server closes, the client reads EOF and closes.
+    ServerFirst,
+    /// The client closes with SO_LINGER 0 (sends an RST); the server gets
+    /// ECONNRESET and closes.
+    ClientReset,
+}
+
+/// One loopback connection between two netpeers.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Address the server listens on ("127.0.0.1", "::1", "::").
+    pub listen: &'static str,
+    /// Address the client connects to.
+    pub connect: &'static str,
+    pub client_sends: usize,
+    pub server_sends: usize,
+    pub close: CloseOrder,
+    pub client_comm: &'static str,
+    pub server_comm: &'static str,
+    /// Run the client as this uid.
+    pub client_uid: Option<u32>,
+    /// Establish and exchange, then wait: `between` runs before the close.
+    pub hold_before_close: bool,
+}
+
+impl Exchange {
+    /// The standard test connection: client sends 1000 bytes, server 2000,
+    /// client runs as nobody.
+    pub fn new(listen: &'static str, connect: &'static str, close: CloseOrder) -> Self {
+        Self {
+            listen,
+            connect,
+            client_sends: 1000,
+            server_sends: 2000,
+            close,
+            client_comm: "tcpcli",
+            server_comm: "tcpsrv",
+            client_uid: Some(NOBODY),
+            hold_before_close: false,
+        }
+    }
+}
+
+/// What the peers reported.
+#[derive(Debug, Clone, Copy)]
+pub struct ExchangeReport {
+    pub client_pid: u32,
+    pub server_pid: u32,
+    pub client_port: u16,
+    pub server_port: u16,
+    /// Wall clock just before the first close() and just after the last.
+    pub close_window: (u64, u64),
+}
+
+/// Runs an exchange; `between` runs after the data exchange and before the
+/// close when `hold_before_close` is set.
+pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) -> ExchangeReport {
+    let hold = if exchange.hold_before_close { "1" } else { "0" };
+    let (server_close, client_close) = match exchange.close {
+        CloseOrder::ClientFirst => ("last", "first"),
+        CloseOrder::ServerFirst => ("first", "last"),
+        CloseOrder::ClientReset => ("last", "rst"),
+    };
+    let mut server = Peer::spawn(
+        netpeer,
+        "tcp-server",
+        &[
+            format!("addr={}", exchange.listen),
+            format!("comm={}", exchange.server_comm),
+            format!("recv={}", exchange.client_sends),
+            format!("send={}", exchange.server_sends),
+            format!("close={server_close}"),
+            format!("hold={hold}"),
+        ],
+        None,
+    );
+    let server_port = Peer::number(&server.expect("LISTEN"), "port") as u16;
+    let mut client = Peer::spawn(
+        netpeer,
+        "tcp-client",
+        &[
+            format!("addr={}", exchange.connect),
+            format!("port={server_port}"),
+            format!("comm={}", exchange.client_comm),
+            format!("send={}", exchange.client_sends),
+            format!("recv={}", exchange.server_sends),
+            format!("close={client_close}"),
+            format!("hold={hold}"),
+        ],
+        exchange.client_uid,
+    );
+    let client_port = Peer::number(&client.expect("CONNECTED"), "local_port") as u16;
+    if exchange.hold_before_close {
+        server.expect("HOLDING");
+        client.expect("HOLDING");
+        between();
+        // The server's close phase waits for the client's FIN (or RST) or
+        // closes at once (server-first); release order does not matter.
+        server.release();
+        client.release();
+    }
+    let client_closed = client.expect("CLOSED");
+    let server_closed = server.expect("CLOSED");
+    let first = Peer::number(&client_closed, "before").min(Peer::number(&server_closed, "before"));
+    let last = Peer::number(&client_closed, "after").max(Peer::number(&server_closed, "after"));
+    let report = ExchangeReport {
+        client_pid: client.pid,
+        server_pid: server.pid,
+        client_port,
+        server_port,
+        close_window: (first, last),
+    };
+    client.finish();
+    server.finish();
+    report
+}

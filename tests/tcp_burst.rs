@@ -1,0 +1,84 @@
+//! Bursts of thousands of closes while nobody dequeues: the queue keeps the
+//! newest 1024, counts what it shed, the counts add up, memory stays flat,
+//! and stderr gets at most one shedding line a second. Runs in libdriver so
+//! stderr and RSS are this scenario's alone.
+
+mod common;
+
+use common::{NETPEER, field, libdriver};
+
+fn rounds(stdout: &str) -> Vec<std::collections::HashMap<String, u64>> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("ROUND "))
+        .map(|line| {
+            line.split_whitespace()
+                .filter_map(|w| {
+                    w.split_once('=')
+                        .and_then(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn burst_without_consumer_sheds_oldest_and_counts() {
+    const CONNECTIONS: u64 = 3000;
+    let output = libdriver(
+        &[
+            "tcp",
+            "burst",
+            &format!("netpeer={NETPEER}"),
+            &format!("count={CONNECTIONS}"),
+            "rounds=3",
+        ],
+        &[],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(field(&stdout, "ERROR", "x"), None, "{stdout}");
+    let rounds = rounds(&stdout);
+    assert_eq!(rounds.len(), 3, "{stdout}");
+    let mut previous_emitted = 0;
+    for round in &rounds {
+        let emitted_this_round = round["emitted"] - previous_emitted;
+        previous_emitted = round["emitted"];
+        // Two sockets per connection (other traffic on the host may add a few).
+        assert!(emitted_this_round >= 2 * CONNECTIONS, "{round:?}");
+        // Nobody dequeued during the burst: the queue was full, then drained.
+        assert_eq!(round["queued_before_drain"], 1024, "{round:?}");
+        assert!((1024..=1034).contains(&round["drained"]), "{round:?}");
+        assert_eq!(round["queued"], 0, "{round:?}");
+        // Nothing lost between kernel and user space; the rest was shed.
+        assert_eq!(round["lost"], 0, "{round:?}");
+        assert_eq!(round["malformed"], 0, "{round:?}");
+        assert_eq!(
+            round["emitted"],
+            round["delivered"] + round["shed"] + round["queued"] + round["discarded"],
+            "every record the kernel emitted is delivered, shed or still queued: {round:?}"
+        );
+    }
+    // Memory flat: the queue and buffers are fixed-size.
+    let (first, last) = (rounds[0]["rss_kib"], rounds[2]["rss_kib"]);
+    assert!(
+        last <= first + 512,
+        "RSS grew from {first} KiB to {last} KiB over two more bursts"
+    );
+    // At most one shedding line a second (plus the final flush at cleanup).
+    let shed_lines = stderr.lines().filter(|l| l.contains("shed the")).count() as u64;
+    let seconds = rounds[2]["elapsed_ms"] / 1000 + 2;
+    assert!(shed_lines >= 1, "shedding was not reported:\n{stderr}");
+    assert!(
+        shed_lines <= seconds,
+        "{shed_lines} shedding lines in {seconds} s:\n{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.starts_with("libtcpEvent: event queue full: shed the ")),
+        "unexpected stderr:\n{stderr}"
+    );
+}
