@@ -43,94 +43,61 @@ static __always_inline void store_owner(struct sock *sk, struct socket_owner *ow
 	count_update_failure(bpf_map_update_elem(&tcp_owners, &key, owner, flags));
 }
 
-/* Records the current task as the owner; call only from process context. */
-static __always_inline void remember_current_owner(struct sock *sk)
+/* Records the current task as the owner of a TCP socket whose protocol and
+ * family the caller has checked; call only from process context. */
+static __always_inline void remember_current_owner_of(struct sock *sk, int state)
 {
-	struct socket_owner owner = {};
-	int state;
+	struct socket_owner owner = {}, *known;
+	__u64 key = (__u64)sk;
 
-	if (!is_tcp_socket(sk))
-		return;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == TCP_CLOSE || state == TCP_LISTEN)
 		return;
 	owner_from_current(&owner);
+	/* Most calls confirm what is stored (connect, then close by the same
+	 * process): a lookup is much cheaper than rewriting the entry. */
+	known = bpf_map_lookup_elem(&tcp_owners, &key);
+	if (known && known->pid == owner.pid && known->uid == owner.uid)
+		return;
 	store_owner(sk, &owner, BPF_ANY);
 }
 
-static __always_inline void emit_close(void *ctx, struct sock *sk, __u64 key)
+static __always_inline void remember_current_owner(struct sock *sk)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	struct inet_sock *inet = (struct inet_sock *)sk;
-	struct tcp_close_record record = {};
-	struct socket_owner *owner;
-
-	record.boot_ns = bpf_ktime_get_boot_ns();
-	record.bytes_received = BPF_CORE_READ(tp, bytes_received);
-	record.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	record.data_segs_out = BPF_CORE_READ(tp, data_segs_out);
-	record.data_segs_in = BPF_CORE_READ(tp, data_segs_in);
-	record.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	/* skc_num is already 0 here for sockets that never called bind():
-	 * inet_put_port() ran first. inet_sport keeps the port. */
-	record.sport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
-	record.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (record.family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)record.saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)record.daddr, sk, __sk_common.skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO(&record.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&record.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
-
-	owner = bpf_map_lookup_elem(&tcp_owners, &key);
-	if (owner) {
-		record.pid = owner->pid;
-		record.uid = owner->uid;
-		__builtin_memcpy(record.comm, owner->comm, sizeof(record.comm));
-		record.owner_known = 1;
-	} else {
-		/* No process context seen: keep the socket's uid, never guess a pid. */
-		record.uid = BPF_CORE_READ(sk, sk_uid.val);
-		count(COUNTER_OWNER_UNKNOWN);
-	}
-	emit_record(ctx, &record, sizeof(record));
+	if (is_tcp_socket(sk))
+		remember_current_owner_of(sk, BPF_CORE_READ(sk, __sk_common.skc_state));
 }
 
-static __always_inline int on_state_change(void *ctx, struct sock *sk, int oldstate, int newstate)
-{
-	__u64 key = (__u64)sk;
+/* Direct loads through BTF-typed pointers (tp_btf). */
+#define STATE_HANDLER on_state_change_btf
+#define SK_READ(sk, field) ((sk)->field)
+#define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
+#define TCP_SOCK(sk) bpf_skc_to_tcp_sock(sk)
+#define TP_READ(tp, field) ((tp)->field)
+#include "tcp_state.bpf.h"
+#undef STATE_HANDLER
+#undef SK_READ
+#undef SK_READ_INTO
+#undef TCP_SOCK
+#undef TP_READ
 
-	if (!is_tcp_socket(sk))
-		return 0;
-	switch (newstate) {
-	case TCP_SYN_SENT:	/* connect() */
-	case TCP_FIN_WAIT1:	/* close() or shutdown() first */
-	case TCP_LAST_ACK:	/* close() or shutdown() after the peer */
-		remember_current_owner(sk);
-		return 0;
-	case TCP_CLOSE:
-		break;
-	default:
-		return 0;
-	}
-	/* A listener closing is not a connection. */
-	if (oldstate != TCP_LISTEN)
-		emit_close(ctx, sk, key);
-	bpf_map_delete_elem(&tcp_owners, &key);
-	return 0;
-}
+/* CO-RE probe reads (raw_tp, tracepoint: untyped pointers). */
+#define STATE_HANDLER on_state_change_probed
+#define SK_READ(sk, field) BPF_CORE_READ(sk, field)
+#define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
+#define TCP_SOCK(sk) (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP ? (struct tcp_sock *)(sk) : NULL)
+#define TP_READ(tp, field) BPF_CORE_READ(tp, field)
+#include "tcp_state.bpf.h"
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
-	return on_state_change(ctx, (struct sock *)sk, oldstate, newstate);
+	return on_state_change_btf(ctx, (struct sock *)sk, oldstate, newstate);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tcp_state_raw, const struct sock *sk, const int oldstate, const int newstate)
 {
-	return on_state_change(ctx, (struct sock *)sk, oldstate, newstate);
+	return on_state_change_probed(ctx, (struct sock *)sk, oldstate, newstate);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -138,7 +105,7 @@ int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *args)
 {
 	if (args->protocol != IPPROTO_TCP)
 		return 0;
-	return on_state_change(args, (struct sock *)args->skaddr, args->oldstate, args->newstate);
+	return on_state_change_probed(args, (struct sock *)args->skaddr, args->oldstate, args->newstate);
 }
 
 /* Accept, portable form: the new descriptor's socket, in the acceptor's context. */
@@ -199,7 +166,7 @@ int tcp_sock_release(struct bpf_sock *ctx)
 		bpf_map_delete_elem(&tcp_owners, &key);
 		return 1;
 	}
-	remember_current_owner(sk);
+	remember_current_owner_of(sk, state);
 	return 1;
 }
 

@@ -22,13 +22,6 @@ fn main() {
             source.display()
         );
     }
-    for file in [
-        "tcp_event.bpf.c",
-        "tcp_event.h",
-        "interceptor.bpf.h",
-        "interceptor_abi.h",
-        "vmlinux.h",
-    ] {
-        println!("cargo:rerun-if-changed={}", bpf_dir.join(file).display());
-    }
+    // The object includes shared headers from bpf/: any change there rebuilds it.
+    println!("cargo:rerun-if-changed={}", bpf_dir.display());
 }

@@ -4,6 +4,7 @@
 //!
 //!   libdriver tcp start [wait_ms=5000]        AddProbe(NULL), wait, report, cleanup
 //!   libdriver tcp setup                        setupBPF(NULL) (returns only on failure here)
+//!   libdriver tcp consume ms=N                 AddProbe, print READY, dequeue for N ms, report
 //!   libdriver tcp burst netpeer=PATH count=N rounds=R
 //!                                              R bursts of N connections nobody dequeues,
 //!                                              then drain; counts and RSS per round
@@ -39,6 +40,28 @@ fn start(lib: &TcpLibrary, args: &HashMap<String, String>) {
     }
     lib.cleanup();
     say(format!("CLEANED status={}", lib.status()));
+}
+
+/// Holds the library with a consumer draining it, for measurements taken
+/// from outside (perf stat around a workload).
+fn consume(lib: &TcpLibrary, args: &HashMap<String, String>) {
+    lib.add_probe(None);
+    if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+        say(format!("ERROR {e}"));
+        exit(1);
+    }
+    say("READY".into());
+    let until = Instant::now() + Duration::from_millis(number(args, "ms", 1000));
+    let mut received = 0u64;
+    while Instant::now() < until {
+        if lib.dequeue_timeout(Duration::from_millis(20)).0 == GOT_EVENT {
+            received += 1;
+        }
+    }
+    let stats = lib.stats();
+    let (shed, lost) = (stats.shed, stats.lost);
+    lib.cleanup();
+    say(format!("CONSUMED events={received} shed={shed} lost={lost}"));
 }
 
 fn burst(lib: &TcpLibrary, args: &HashMap<String, String>) {
@@ -117,6 +140,7 @@ fn main() {
             say(format!("ERROR {}", lib.last_error()));
         }
         "burst" => burst(&lib, &args),
+        "consume" => consume(&lib, &args),
         other => {
             eprintln!("libdriver: unknown action {other:?}");
             exit(2);

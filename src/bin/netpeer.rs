@@ -5,7 +5,7 @@
 //!
 //!   netpeer tcp-server addr=127.0.0.1 comm=tcpsrv recv=1000 send=2000 close=last [hold=1]
 //!   netpeer tcp-client addr=127.0.0.1 port=P comm=tcpcli send=1000 recv=2000 close=first|last|rst [hold=1]
-//!   netpeer tcp-churn addr=127.0.0.1 count=N comm=churn
+//!   netpeer tcp-churn addr=127.0.0.1 count=N comm=churn [reset=1]
 //!
 //! close=first closes right after the exchange, close=last reads to EOF (or
 //! the peer's reset) first, close=rst closes with SO_LINGER 0 (an RST).
@@ -138,8 +138,11 @@ fn tcp_client(args: &HashMap<String, String>) {
 }
 
 /// Many short connections in one process: connect, accept, client closes,
-/// server closes.
+/// server closes. reset=1 closes the client with an RST, leaving no
+/// TIME_WAIT socket behind (repeated loops otherwise slow each other down as
+/// connect() searches past more and more TIME_WAIT ports).
 fn tcp_churn(args: &HashMap<String, String>) {
+    let reset = args.get("reset").is_some_and(|v| v == "1");
     let listener = TcpListener::bind(SocketAddr::new(addr(args), 0)).unwrap_or_else(|e| fail(format!("bind: {e}")));
     let target = listener
         .local_addr()
@@ -149,6 +152,9 @@ fn tcp_churn(args: &HashMap<String, String>) {
     for _ in 0..count {
         let client = TcpStream::connect(target).unwrap_or_else(|e| fail(format!("connect: {e}")));
         let (server, _) = listener.accept().unwrap_or_else(|e| fail(format!("accept: {e}")));
+        if reset {
+            set_linger_zero(&client);
+        }
         drop(client);
         drop(server);
     }

@@ -4,31 +4,59 @@
 //! follows glibc's algorithm instead, without allocating.
 
 use std::ffi::c_char;
-use std::fmt::Write as _;
 
 /// `AF_INET`.
 pub const AF_INET: u16 = 2;
 /// `AF_INET6`.
 pub const AF_INET6: u16 = 10;
 
-/// A fixed-capacity text buffer (INET6_ADDRSTRLEN is 46).
+/// A fixed-capacity text buffer (INET6_ADDRSTRLEN is 46). Written byte by
+/// byte: this runs for two addresses of every event, and `core::fmt` cost
+/// several times more than the rest of the conversion (measured).
 struct AddrText {
-    bytes: [u8; 64],
+    bytes: [u8; 48],
     len: usize,
 }
 
-impl std::fmt::Write for AddrText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let room = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        room.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+impl AddrText {
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn push_decimal(&mut self, value: u8) {
+        if value >= 100 {
+            self.push(b'0' + value / 100);
+        }
+        if value >= 10 {
+            self.push(b'0' + value / 10 % 10);
+        }
+        self.push(b'0' + value % 10);
+    }
+
+    /// Lower-case hex without leading zeros, as inet_ntop prints words.
+    fn push_hex(&mut self, value: u16) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut started = false;
+        for shift in [12, 8, 4, 0] {
+            let nibble = usize::from((value >> shift) & 0xf);
+            if nibble != 0 || started || shift == 0 {
+                self.push(DIGITS[nibble]);
+                started = true;
+            }
+        }
     }
 }
 
 fn write_ipv4(out: &mut AddrText, octets: &[u8]) {
-    let _ = write!(out, "{}.{}.{}.{}", octets[0], octets[1], octets[2], octets[3]);
+    for (i, &octet) in octets.iter().take(4).enumerate() {
+        if i != 0 {
+            out.push(b'.');
+        }
+        out.push_decimal(octet);
+    }
 }
 
 fn write_ipv6(out: &mut AddrText, addr: &[u8; 16]) {
@@ -55,15 +83,15 @@ fn write_ipv6(out: &mut AddrText, addr: &[u8; 16]) {
     let mut i = 0;
     while i < 8 {
         if i == best_start {
-            out.write_str(":").ok();
+            out.push(b':');
             i += best_len;
             if i == 8 {
-                out.write_str(":").ok();
+                out.push(b':');
             }
             continue;
         }
         if i != 0 {
-            out.write_str(":").ok();
+            out.push(b':');
         }
         // glibc: an IPv4-compatible (::a.b.c.d) or IPv4-mapped (::ffff:a.b.c.d)
         // address ends in dotted quad.
@@ -71,7 +99,7 @@ fn write_ipv6(out: &mut AddrText, addr: &[u8; 16]) {
             write_ipv4(out, &addr[12..16]);
             return;
         }
-        let _ = write!(out, "{:x}", words[i]);
+        out.push_hex(words[i]);
         i += 1;
     }
 }
@@ -80,7 +108,7 @@ fn write_ipv6(out: &mut AddrText, addr: &[u8; 16]) {
 /// is in network byte order; IPv4 uses its first 4 bytes. An unknown family
 /// leaves the field empty.
 pub fn format_addr(family: u16, addr: &[u8; 16], field: &mut [c_char]) {
-    let mut text = AddrText { bytes: [0; 64], len: 0 };
+    let mut text = AddrText { bytes: [0; 48], len: 0 };
     match family {
         AF_INET => write_ipv4(&mut text, &addr[..4]),
         AF_INET6 => write_ipv6(&mut text, addr),
@@ -133,6 +161,49 @@ mod tests {
             ),
         ] {
             assert_eq!(text(AF_INET6, v6(input)), expected, "{input}");
+        }
+    }
+
+    unsafe extern "C" {
+        /// glibc's inet_ntop (not bound by the libc crate).
+        fn inet_ntop(af: i32, src: *const u8, dst: *mut c_char, size: u32) -> *const c_char;
+    }
+
+    /// The text equals glibc's inet_ntop for many generated addresses,
+    /// biased towards zero runs (where the algorithms could differ).
+    #[test]
+    fn agrees_with_glibc_inet_ntop() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut addr = [0u8; 16];
+            for (i, word) in addr.chunks_mut(2).enumerate() {
+                let bits = (state >> (i * 8)) & 0xff;
+                let value: u16 = match bits % 4 {
+                    0 | 1 => 0,
+                    2 => 0xffff,
+                    _ => (bits as u16) << 4 | (i as u16),
+                };
+                word.copy_from_slice(&value.to_be_bytes());
+            }
+            let mut expected = [0 as c_char; 64];
+            // SAFETY: valid 16-byte source and a 64-byte destination, as sized.
+            let ok = unsafe { inet_ntop(libc::AF_INET6, addr.as_ptr(), expected.as_mut_ptr(), 64) };
+            assert!(!ok.is_null());
+            let expected: String = expected
+                .iter()
+                .take_while(|&&c| c != 0)
+                .map(|&c| c as u8 as char)
+                .collect();
+            assert_eq!(text(AF_INET6, addr), expected);
+            let mut v4 = [0u8; 16];
+            v4[..4].copy_from_slice(&addr[12..]);
+            assert_eq!(
+                text(AF_INET, v4),
+                std::net::Ipv4Addr::new(v4[0], v4[1], v4[2], v4[3]).to_string()
+            );
         }
     }
 

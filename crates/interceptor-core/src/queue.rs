@@ -130,7 +130,8 @@ impl<E> EventQueue<E> {
 
     /// Takes the oldest event, waiting up to `timeout` (forever for `None`).
     pub fn pop(&self, timeout: Option<Duration>) -> Popped<E> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // The clock is read only if the call has to wait.
+        let mut deadline: Option<Instant> = None;
         let mut state = self.lock();
         let closings_at_entry = state.closings;
         state.waiting += 1;
@@ -142,9 +143,10 @@ impl<E> EventQueue<E> {
                 state.counts.delivered += 1;
                 break Popped::Event(event);
             }
-            match deadline {
+            match timeout {
                 None => state = self.event_ready.wait(state).unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
+                Some(timeout) => {
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
                     let now = Instant::now();
                     if now >= deadline {
                         break Popped::TimedOut;
