@@ -8,6 +8,7 @@
 #   ./run.sh build     build the libraries (release)
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
+#   ./run.sh bench     measure tracing overhead (not part of test); writes bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -87,6 +88,13 @@ headers() {
     UPDATE_HEADERS=1 cargo test --release --workspace --locked --lib checked_in_header_is_current
 }
 
+bench() {
+    setup
+    build
+    log "benchmark: figures on stdout and in bench/RESULTS.md"
+    target/release/interceptor-bench --out bench/RESULTS.md
+}
+
 case "${1:-}" in
     monitor) monitor ;;
     test) run_tests ;;
@@ -94,6 +102,7 @@ case "${1:-}" in
     build) build ;;
     install) setup; install_libraries ;;
     headers) headers ;;
+    bench) require_root bench; bench ;;
     *)
         sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
