@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use testkit::tcp::{GOT_EVENT, TcpLibrary};
+use testkit::library::GOT_EVENT;
+use testkit::tcp::TcpLibrary;
 
 struct Options {
     rounds: usize,

@@ -12,6 +12,13 @@
  * 430-byte struct tcp_event_t. Monitors usually dlopen() the library from
  * /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions
  * are additions the original did not have.
+ *
+ * Attach paths (EBPF_INTERCEPTOR_TCP_ATTACH, tcpEvent_ProbeAttachPath), best first:
+ * fentry: tp_btf/inet_sock_set_state, fexit/inet_csk_accept
+ * kprobe: tp_btf/inet_sock_set_state, kretprobe/inet_csk_accept
+ * tp_btf: tp_btf/inet_sock_set_state, syscalls:sys_exit_accept{,4}
+ * raw_tp: raw_tp/inet_sock_set_state, syscalls:sys_exit_accept{,4}
+ * tracepoint: tracepoint sock:inet_sock_set_state, syscalls:sys_exit_accept{,4}
  */
 
 #ifdef __cplusplus
@@ -159,11 +166,10 @@ int32_t tcpEvent_GetStats(struct event_interceptor_stats *stats);
 size_t tcpEvent_GetLastError(char *buffer, size_t size);
 
 /*
- * Additive: loads and attaches attach path `path` ("fentry", "kprobe",
- * "tp_btf", "raw_tp", "tracepoint") and detaches it again, without
- * touching a running session. Returns 1 if the kernel supports it, 0 if
- * not, -1 if it could not be probed (unknown path, no privilege); the
- * reason goes into `reason` (size bytes, may be NULL).
+ * Additive: loads and attaches attach path `path` and detaches it again,
+ * without touching a running session. Returns 1 if the kernel supports
+ * it, 0 if not, -1 if it could not be probed (unknown path, no
+ * privilege); the reason goes into `reason` (size bytes, may be NULL).
  */
 int32_t tcpEvent_ProbeAttachPath(const char *path, char *reason, size_t size);
 

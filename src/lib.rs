@@ -4,9 +4,11 @@
 //! the `netpeer` helper.
 
 pub mod dl;
+pub mod library;
 pub mod peers;
 pub mod stats;
 pub mod tcp;
+pub mod udp;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};

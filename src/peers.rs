@@ -203,3 +203,134 @@ pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) 
     server.finish();
     report
 }
+
+/// One UDP conversation between two netpeers: the sender sends `count`
+/// datagrams of `size` bytes to the receiver, which replies with `reply`
+/// datagrams of `reply_size` bytes to their source.
+#[derive(Debug, Clone)]
+pub struct UdpExchange {
+    /// Address the receiver binds ("127.0.0.1", "::1", "::").
+    pub bind: &'static str,
+    /// Address the sender sends to (its socket's family follows it).
+    pub target: &'static str,
+    /// The sender connect()s and uses send()/recv().
+    pub connect: bool,
+    pub count: usize,
+    pub size: usize,
+    pub reply: usize,
+    pub reply_size: usize,
+    /// The receiver asks for sources (recvfrom) or not (recv).
+    pub receiver_wants_source: bool,
+    /// The sender takes replies with recvfrom (else recv).
+    pub sender_wants_source: bool,
+    pub sender_comm: &'static str,
+    pub receiver_comm: &'static str,
+    pub sender_uid: Option<u32>,
+}
+
+impl UdpExchange {
+    /// 3 × 100 bytes there, 2 × 200 bytes back, sources asked for, the
+    /// sender unconnected and running as nobody.
+    pub fn new(bind: &'static str, target: &'static str) -> Self {
+        Self {
+            bind,
+            target,
+            connect: false,
+            count: 3,
+            size: 100,
+            reply: 2,
+            reply_size: 200,
+            receiver_wants_source: true,
+            sender_wants_source: true,
+            sender_comm: "udpsnd",
+            receiver_comm: "udprcv",
+            sender_uid: Some(NOBODY),
+        }
+    }
+}
+
+/// What the UDP peers reported.
+#[derive(Debug, Clone, Copy)]
+pub struct UdpReport {
+    pub sender_pid: u32,
+    pub receiver_pid: u32,
+    pub sender_port: u16,
+    pub receiver_port: u16,
+    /// Wall clock before the sender started and after both closed.
+    pub window: (u64, u64),
+    /// Wall clock around each side's close().
+    pub sender_close: (u64, u64),
+    pub receiver_close: (u64, u64),
+}
+
+/// Runs a UDP exchange.
+pub fn run_udp_exchange(netpeer: &str, exchange: &UdpExchange) -> UdpReport {
+    let started = crate::realtime_ns();
+    let mut receiver = Peer::spawn(
+        netpeer,
+        "udp-receiver",
+        &[
+            format!("addr={}", exchange.bind),
+            format!("comm={}", exchange.receiver_comm),
+            format!("count={}", exchange.count),
+            format!(
+                "recv={}",
+                if exchange.receiver_wants_source {
+                    "recvfrom"
+                } else {
+                    "recv"
+                }
+            ),
+            format!("reply={}", exchange.reply),
+            format!("size={}", exchange.reply_size),
+        ],
+        None,
+    );
+    let receiver_port = Peer::number(&receiver.expect("BOUND"), "port") as u16;
+    let mut sender = Peer::spawn(
+        netpeer,
+        "udp-sender",
+        &[
+            format!("addr={}", exchange.target),
+            format!("port={receiver_port}"),
+            format!("comm={}", exchange.sender_comm),
+            format!("count={}", exchange.count),
+            format!("size={}", exchange.size),
+            format!("connect={}", u8::from(exchange.connect)),
+            format!("recv={}", exchange.reply),
+            format!(
+                "recvmode={}",
+                if exchange.sender_wants_source {
+                    "recvfrom"
+                } else {
+                    "recv"
+                }
+            ),
+        ],
+        exchange.sender_uid,
+    );
+    let sender_port = Peer::number(&sender.expect("SENT"), "local_port") as u16;
+    let receiver_closed = receiver.expect("CLOSED");
+    let sender_closed = sender.expect("CLOSED");
+    let report = UdpReport {
+        sender_pid: sender.pid,
+        receiver_pid: receiver.pid,
+        sender_port,
+        receiver_port,
+        window: (started, 0),
+        sender_close: (
+            Peer::number(&sender_closed, "before"),
+            Peer::number(&sender_closed, "after"),
+        ),
+        receiver_close: (
+            Peer::number(&receiver_closed, "before"),
+            Peer::number(&receiver_closed, "after"),
+        ),
+    };
+    sender.finish();
+    receiver.finish();
+    UdpReport {
+        window: (started, crate::realtime_ns()),
+        ..report
+    }
+}

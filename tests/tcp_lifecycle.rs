@@ -10,8 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{EVENT_WAIT, NETPEER, SETTLE, field, libdriver, of_connection};
+use testkit::library::{CLEANED_UP, GOT_EVENT, TIMED_OUT, is_zeroed};
 use testkit::peers::{CloseOrder, Exchange, NOBODY, Peer, run_exchange};
-use testkit::tcp::{CLEANED_UP, GOT_EVENT, TIMED_OUT, TcpLibrary};
+use testkit::tcp::TcpLibrary;
 
 /// One connection's two events arrive; returns how many.
 fn events_of_one_connection(lib: &TcpLibrary) -> usize {
@@ -32,10 +33,10 @@ fn cleanup_before_addprobe_and_twice() {
     assert_eq!(lib.status(), 0);
     // After cleanup() dequeuing answers at once with a zeroed event.
     let began = Instant::now();
-    assert!(lib.dequeue_blocking().is_zeroed());
+    assert!(is_zeroed(&lib.dequeue_blocking()));
     let (result, event) = lib.dequeue_timeout(Duration::from_secs(5));
     assert_eq!(result, CLEANED_UP);
-    assert!(event.is_zeroed());
+    assert!(is_zeroed(&event));
     assert!(began.elapsed() < Duration::from_secs(1));
     // And the library still starts afterwards.
     lib.start();
@@ -107,9 +108,9 @@ fn blocked_consumers_are_released_by_cleanup() {
         "consumers took {:?}",
         began.elapsed()
     );
-    assert!(event.is_zeroed());
+    assert!(is_zeroed(&event));
     assert_eq!(result, CLEANED_UP);
-    assert!(timed_event.is_zeroed());
+    assert!(is_zeroed(&timed_event));
 }
 
 #[test]

@@ -14,7 +14,8 @@ use std::io::Write;
 use std::process::{Command, exit};
 use std::time::{Duration, Instant};
 
-use testkit::tcp::{GOT_EVENT, TcpLibrary};
+use testkit::library::GOT_EVENT;
+use testkit::tcp::TcpLibrary;
 
 fn say(line: String) {
     let mut out = std::io::stdout().lock();

@@ -7,6 +7,18 @@
 //!   netpeer tcp-client addr=127.0.0.1 port=P comm=tcpcli send=1000 recv=2000 close=first|last|rst [hold=1]
 //!   netpeer tcp-churn addr=127.0.0.1 count=N comm=churn [reset=1]
 //!
+//!   netpeer udp-receiver addr=127.0.0.1 comm=udprcv count=N recv=recvfrom|recv reply=M size=B
+//!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom
+//!   netpeer udp-flood addr=127.0.0.1 count=N size=A comm=udpflood
+//!   netpeer udp-pair addr=127.0.0.1 comm=udppair sockets=K count=N size=A
+//!
+//! UDP: the receiver binds addr:0, takes `count` datagrams, then sends
+//! `reply` datagrams of `size` bytes to the last source (recvfrom mode). The
+//! sender never calls bind() (the kernel autobinds it), sends `count`
+//! datagrams (sendto, or send after connect), then takes `recv` replies.
+//! udp-flood sends and receives `count` datagrams in one tight loop between
+//! two sockets of one process; udp-pair runs `sockets` such pairs at once.
+//!
 //! close=first closes right after the exchange, close=last reads to EOF (or
 //! the peer's reset) first, close=rst closes with SO_LINGER 0 (an RST).
 //! hold=1 prints HOLDING after the exchange and waits for a line on stdin.
@@ -166,6 +178,276 @@ fn tcp_churn(args: &HashMap<String, String>) {
     ));
 }
 
+/// A UDP socket through libc: std's UdpSocket always binds first, and the
+/// tests need a socket the kernel autobinds.
+struct Udp(i32);
+
+impl Drop for Udp {
+    fn drop(&mut self) {
+        // SAFETY: our own descriptor, closed once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(v4) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_in fits in sockaddr_storage.
+            unsafe { std::ptr::write((&raw mut storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: 0,
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
+                sin6_scope_id: 0,
+            };
+            // SAFETY: sockaddr_in6 fits in sockaddr_storage.
+            unsafe { std::ptr::write((&raw mut storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+fn addr_of(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match i32::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says it holds a sockaddr_in.
+            let sin: libc::sockaddr_in = unsafe { std::ptr::read((storage as *const libc::sockaddr_storage).cast()) };
+            Some(SocketAddr::new(
+                IpAddr::from(sin.sin_addr.s_addr.to_ne_bytes()),
+                u16::from_be(sin.sin_port),
+            ))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says it holds a sockaddr_in6.
+            let sin6: libc::sockaddr_in6 = unsafe { std::ptr::read((storage as *const libc::sockaddr_storage).cast()) };
+            Some(SocketAddr::new(
+                IpAddr::from(sin6.sin6_addr.s6_addr),
+                u16::from_be(sin6.sin6_port),
+            ))
+        }
+        _ => None,
+    }
+}
+
+impl Udp {
+    fn new(ipv6: bool) -> Self {
+        let family = if ipv6 { libc::AF_INET6 } else { libc::AF_INET };
+        // SAFETY: plain socket(2).
+        let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM, 0) };
+        if fd < 0 {
+            fail(format!("socket: {}", std::io::Error::last_os_error()));
+        }
+        Self(fd)
+    }
+
+    fn bind(&self, addr: SocketAddr) {
+        let (storage, len) = sockaddr_of(addr);
+        // SAFETY: a valid sockaddr of the given length.
+        if unsafe { libc::bind(self.0, (&raw const storage).cast(), len) } != 0 {
+            fail(format!("bind: {}", std::io::Error::last_os_error()));
+        }
+    }
+
+    fn connect(&self, addr: SocketAddr) {
+        let (storage, len) = sockaddr_of(addr);
+        // SAFETY: a valid sockaddr of the given length.
+        if unsafe { libc::connect(self.0, (&raw const storage).cast(), len) } != 0 {
+            fail(format!("connect: {}", std::io::Error::last_os_error()));
+        }
+    }
+
+    fn local_port(&self) -> u16 {
+        // SAFETY: all-zero is a valid sockaddr_storage.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        // SAFETY: a buffer of the size passed.
+        unsafe { libc::getsockname(self.0, (&raw mut storage).cast(), &raw mut len) };
+        addr_of(&storage).map_or(0, |a| a.port())
+    }
+
+    fn send(&self, data: &[u8], to: Option<SocketAddr>) {
+        let sent = match to {
+            Some(addr) => {
+                let (storage, len) = sockaddr_of(addr);
+                // SAFETY: a valid buffer and sockaddr.
+                unsafe {
+                    libc::sendto(
+                        self.0,
+                        data.as_ptr().cast(),
+                        data.len(),
+                        0,
+                        (&raw const storage).cast(),
+                        len,
+                    )
+                }
+            }
+            // SAFETY: a valid buffer.
+            None => unsafe { libc::send(self.0, data.as_ptr().cast(), data.len(), 0) },
+        };
+        if sent != data.len() as isize {
+            fail(format!("send: {}", std::io::Error::last_os_error()));
+        }
+    }
+
+    /// Receives one datagram; with `want_source`, through recvfrom.
+    fn receive(&self, buffer: &mut [u8], want_source: bool) -> (usize, Option<SocketAddr>) {
+        let got = if want_source {
+            // SAFETY: all-zero is a valid sockaddr_storage.
+            let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            // SAFETY: valid buffers of the sizes passed.
+            let n = unsafe {
+                libc::recvfrom(
+                    self.0,
+                    buffer.as_mut_ptr().cast(),
+                    buffer.len(),
+                    0,
+                    (&raw mut storage).cast(),
+                    &raw mut len,
+                )
+            };
+            (n, addr_of(&storage))
+        } else {
+            // SAFETY: a valid buffer of the size passed.
+            (
+                unsafe { libc::recv(self.0, buffer.as_mut_ptr().cast(), buffer.len(), 0) },
+                None,
+            )
+        };
+        if got.0 < 0 {
+            fail(format!("recv: {}", std::io::Error::last_os_error()));
+        }
+        (got.0 as usize, got.1)
+    }
+
+    fn close(self) {
+        let before = realtime_ns();
+        drop(self);
+        let after = realtime_ns();
+        say(format!("CLOSED before={before} after={after}"));
+    }
+}
+
+fn udp_receiver(args: &HashMap<String, String>) {
+    let local = addr(args);
+    let socket = Udp::new(local.is_ipv6());
+    socket.bind(SocketAddr::new(local, 0));
+    say(format!("BOUND port={} pid={}", socket.local_port(), std::process::id()));
+    let want_source = args.get("recv").is_none_or(|m| m == "recvfrom");
+    let mut buffer = vec![0u8; 65536];
+    let mut source = None;
+    for _ in 0..number(args, "count", 1) {
+        source = socket.receive(&mut buffer, want_source).1.or(source);
+    }
+    let reply = vec![b'r'; number(args, "size", 0)];
+    for _ in 0..number(args, "reply", 0) {
+        socket.send(
+            &reply,
+            Some(source.unwrap_or_else(|| fail("no source to reply to".into()))),
+        );
+    }
+    hold(args);
+    socket.close();
+}
+
+fn udp_sender(args: &HashMap<String, String>) {
+    let target = SocketAddr::new(addr(args), number(args, "port", 0) as u16);
+    let socket = Udp::new(target.is_ipv6());
+    let connected = args.get("connect").is_some_and(|v| v == "1");
+    if connected {
+        socket.connect(target);
+    }
+    let data = vec![b's'; number(args, "size", 100)];
+    for _ in 0..number(args, "count", 1) {
+        socket.send(&data, if connected { None } else { Some(target) });
+    }
+    say(format!(
+        "SENT local_port={} pid={}",
+        socket.local_port(),
+        std::process::id()
+    ));
+    let want_source = args.get("recvmode").is_some_and(|m| m == "recvfrom");
+    let mut buffer = vec![0u8; 65536];
+    for _ in 0..number(args, "recv", 0) {
+        socket.receive(&mut buffer, want_source);
+    }
+    hold(args);
+    socket.close();
+}
+
+/// count sendto + recvfrom pairs between two sockets of this process.
+fn udp_flood(args: &HashMap<String, String>) {
+    let local = addr(args);
+    let receiver = Udp::new(local.is_ipv6());
+    receiver.bind(SocketAddr::new(local, 0));
+    let target = SocketAddr::new(local, receiver.local_port());
+    let sender = Udp::new(local.is_ipv6());
+    let data = vec![b'f'; number(args, "size", 64)];
+    let mut buffer = vec![0u8; 65536];
+    let count = number(args, "count", 1000);
+    let began = realtime_ns();
+    for _ in 0..count {
+        sender.send(&data, Some(target));
+        receiver.receive(&mut buffer, true);
+    }
+    let elapsed = realtime_ns() - began;
+    say(format!(
+        "FLOODED sender_port={} receiver_port={} count={count} ns={elapsed}",
+        sender.local_port(),
+        receiver.local_port()
+    ));
+    drop(sender);
+    drop(receiver);
+}
+
+/// `sockets` sender/receiver pairs in one process, `count` datagrams each.
+fn udp_pair(args: &HashMap<String, String>) {
+    let local = addr(args);
+    let data = vec![b'p'; number(args, "size", 50)];
+    let mut buffer = vec![0u8; 65536];
+    let mut pairs = Vec::new();
+    for _ in 0..number(args, "sockets", 2) {
+        let receiver = Udp::new(local.is_ipv6());
+        receiver.bind(SocketAddr::new(local, 0));
+        let sender = Udp::new(local.is_ipv6());
+        sender.connect(SocketAddr::new(local, receiver.local_port()));
+        pairs.push((sender, receiver));
+    }
+    for (i, (sender, receiver)) in pairs.iter().enumerate() {
+        // Pair i sends i + count datagrams: every socket's totals differ.
+        for _ in 0..number(args, "count", 1) + i {
+            sender.send(&data, None);
+            receiver.receive(&mut buffer, false);
+        }
+        say(format!(
+            "PAIR index={i} sender_port={} receiver_port={}",
+            sender.local_port(),
+            receiver.local_port()
+        ));
+    }
+    hold(args);
+    let before = realtime_ns();
+    drop(pairs);
+    say(format!("CLOSED before={before} after={}", realtime_ns()));
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let mode = argv.next().unwrap_or_default();
@@ -179,6 +461,10 @@ fn main() {
         "tcp-server" => tcp_server(&args),
         "tcp-client" => tcp_client(&args),
         "tcp-churn" => tcp_churn(&args),
+        "udp-receiver" => udp_receiver(&args),
+        "udp-sender" => udp_sender(&args),
+        "udp-flood" => udp_flood(&args),
+        "udp-pair" => udp_pair(&args),
         other => fail(format!("unknown mode {other:?}")),
     }
 }

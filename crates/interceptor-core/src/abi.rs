@@ -184,15 +184,19 @@ impl CFunction {
     }
 }
 
-/// Defines `#[no_mangle] extern "C"` functions and a `c_prototypes()` that
-/// lists them for the header. Every function is `unsafe extern "C"`: C
-/// callers hand over raw pointers whose validity only they can promise.
+/// Defines `#[no_mangle] extern "C"` functions and a function named after
+/// `prototypes =` that lists them for the header. Every function is
+/// `unsafe extern "C"`: C callers hand over raw pointers whose validity only
+/// they can promise.
 #[macro_export]
 macro_rules! c_api {
-    ( $(
-        $(#[doc = $doc:literal])*
-        pub unsafe extern "C" fn $name:ident ( $( $arg:ident : $argty:ty ),* $(,)? ) $( -> $ret:ty )? $body:block
-    )* ) => {
+    (
+        prototypes = $prototypes:ident;
+        $(
+            $(#[doc = $doc:literal])*
+            pub unsafe extern "C" fn $name:ident ( $( $arg:ident : $argty:ty ),* $(,)? ) $( -> $ret:ty )? $body:block
+        )*
+    ) => {
         $(
             $(#[doc = $doc])*
             #[unsafe(no_mangle)]
@@ -201,7 +205,7 @@ macro_rules! c_api {
         )*
 
         /// Every function exported above, in declaration order.
-        pub fn c_prototypes() -> ::std::vec::Vec<$crate::abi::CFunction> {
+        pub fn $prototypes() -> ::std::vec::Vec<$crate::abi::CFunction> {
             ::std::vec![$(
                 $crate::abi::CFunction {
                     name: stringify!($name),
@@ -224,7 +228,7 @@ pub struct HeaderSpec<'a> {
     /// Crate that holds the definitions, named in the "generated" note.
     pub source: &'a str,
     /// Text placed at the top, before the declarations.
-    pub preamble: &'a str,
+    pub preamble: String,
     /// `#define` lines: (name, value, doc).
     pub defines: &'a [(&'a str, &'a str, &'a str)],
     /// Structs private to this header.
@@ -311,7 +315,7 @@ pub fn render_header(spec: &HeaderSpec<'_>) -> String {
     let _ = writeln!(out, "#ifndef {guard}\n#define {guard}\n");
     let _ = writeln!(out, "#include <stddef.h>\n#include <stdint.h>\n");
     if !spec.preamble.is_empty() {
-        push_comment(&mut out, "", spec.preamble);
+        push_comment(&mut out, "", &spec.preamble);
         out.push('\n');
     }
     let _ = writeln!(out, "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n");

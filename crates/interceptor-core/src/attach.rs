@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::Btf;
-use libbpf_rs::btf::types::{Func, FuncProto};
+use libbpf_rs::btf::types::{Func, FuncProto, Typedef};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 
 /// How one program of a plan gets attached.
@@ -32,6 +32,14 @@ pub enum Program {
     /// A BPF iterator, run to completion once after everything else is
     /// attached (to seed per-socket state for sockets that already exist).
     Iterator(&'static str),
+    /// An iterator over a map's elements, kept attached and run by the
+    /// polling thread at the library's periodic interval.
+    MapIterator {
+        /// Program name.
+        name: &'static str,
+        /// The map it walks.
+        map: &'static str,
+    },
     /// A program the plan works without: if it cannot be attached, one line
     /// on stderr says why and what is lost (`lost`), and the plan goes on.
     Optional {
@@ -62,6 +70,8 @@ pub enum AttachKind {
     Cgroup,
     /// Run once as an iterator.
     Iterator,
+    /// Kept attached to a map and run periodically.
+    MapIterator(&'static str),
 }
 
 impl Program {
@@ -70,6 +80,7 @@ impl Program {
             Self::Auto(name) => (name, AttachKind::Auto),
             Self::Cgroup(name) => (name, AttachKind::Cgroup),
             Self::Iterator(name) => (name, AttachKind::Iterator),
+            Self::MapIterator { name, map } => (name, AttachKind::MapIterator(map)),
             Self::ByArity { function, variants } => {
                 let arity = kernel.function_arity(function)?;
                 let name = variants
@@ -94,6 +105,9 @@ pub enum Requirement {
     TracefsEvent(&'static str, &'static str),
     /// A function in the kernel's BTF.
     KernelFunction(&'static str),
+    /// A tracepoint the kernel's BTF knows (`btf_trace_<name>`), for tp_btf
+    /// and raw_tp programs.
+    Tracepoint(&'static str),
 }
 
 /// A named set of programs that together deliver a library's events.
@@ -140,10 +154,20 @@ impl AttachPlan {
                 Requirement::KernelFunction(function) => {
                     kernel.function_arity(function)?;
                 }
+                Requirement::Tracepoint(name) => kernel.tracepoint(name)?,
             }
         }
         Ok(())
     }
+}
+
+/// One line per plan, "name: description", for headers and docs.
+pub fn describe_plans(plans: &[AttachPlan]) -> String {
+    plans
+        .iter()
+        .map(|plan| format!("  {}: {}", plan.name, plan.description))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Finds the plan called `name`.
@@ -169,11 +193,7 @@ impl std::fmt::Debug for KernelFacts {
 impl KernelFacts {
     /// Number of arguments of a kernel function, from the kernel's BTF.
     pub fn function_arity(&mut self, function: &str) -> Result<usize, String> {
-        let btf = self
-            .vmlinux_btf
-            .get_or_insert_with(|| Btf::from_vmlinux().map_err(|e| format!("kernel BTF is not readable: {e}")))
-            .as_ref()
-            .map_err(Clone::clone)?;
+        let btf = self.vmlinux_btf()?;
         let func: Func<'_> = btf
             .type_by_name(function)
             .ok_or_else(|| format!("{function}() is not in the kernel's BTF"))?;
@@ -182,6 +202,22 @@ impl KernelFacts {
             .and_then(|ty| FuncProto::try_from(ty).ok())
             .ok_or_else(|| format!("{function}() has no prototype in the kernel's BTF"))?;
         Ok(proto.len())
+    }
+
+    /// Checks that the kernel has tracepoint `name` (its BTF declares
+    /// `btf_trace_<name>` for every tracepoint).
+    pub fn tracepoint(&mut self, name: &str) -> Result<(), String> {
+        let btf = self.vmlinux_btf()?;
+        btf.type_by_name::<Typedef<'_>>(&format!("btf_trace_{name}"))
+            .map(drop)
+            .ok_or_else(|| format!("tracepoint {name} does not exist on this kernel"))
+    }
+
+    fn vmlinux_btf(&mut self) -> Result<&Btf<'static>, String> {
+        self.vmlinux_btf
+            .get_or_insert_with(|| Btf::from_vmlinux().map_err(|e| format!("kernel BTF is not readable: {e}")))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The tracefs root libbpf will use, mounting tracefs at

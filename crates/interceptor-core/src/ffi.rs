@@ -2,11 +2,13 @@
 //! are copied defensively, results are written into caller buffers.
 
 use std::ffi::c_char;
-use std::panic::{UnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Runs `body`, turning a panic into `fallback` and one line on stderr.
-pub fn guard<R>(function: &str, fallback: R, body: impl FnOnce() -> R + UnwindSafe) -> R {
-    match catch_unwind(body) {
+/// Unwind safety is asserted: shared state is behind mutexes whose poisoning
+/// is ignored on purpose (every critical section leaves it consistent).
+pub fn guard<R>(function: &str, fallback: R, body: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => value,
         Err(_) => {
             crate::diag::error(&format!("internal error in {function}; returning a neutral value"));

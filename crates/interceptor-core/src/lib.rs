@@ -17,6 +17,7 @@ pub mod addr;
 pub mod attach;
 pub mod clock;
 pub mod diag;
+pub mod exports;
 pub mod ffi;
 pub mod layout;
 pub mod loader;

@@ -5,6 +5,8 @@
 use std::io::Read as _;
 
 use libbpf_rs::btf::types::{DataSec, Var};
+use std::os::fd::AsFd;
+
 use libbpf_rs::{AsRawLibbpf, Btf, Iter, Link, MapCore, MapFlags, MapHandle, Object, ObjectBuilder, OpenObject};
 
 use crate::attach::{AttachKind, AttachPlan, CgroupRoot, KernelFacts, ResolvedProgram};
@@ -60,6 +62,7 @@ pub struct ObjectConfig {
 pub struct LoadedProbes {
     // Declared first so they drop (detach) before the object and the cgroup.
     links: Vec<Link>,
+    periodic: Vec<(&'static str, Link)>,
     /// The loaded object (maps and programs).
     pub object: Object,
     /// The plan in use.
@@ -77,6 +80,14 @@ impl std::fmt::Debug for LoadedProbes {
 }
 
 impl LoadedProbes {
+    /// Runs every map iterator of the plan once (the periodic work).
+    pub fn run_periodic(&self) -> Result<(), String> {
+        for (name, link) in &self.periodic {
+            run_iterator_link(name, link)?;
+        }
+        Ok(())
+    }
+
     /// A handle on a map that outlives borrows of the object (for stats
     /// read from other threads).
     pub fn map_handle(&self, name: &str) -> Result<MapHandle, String> {
@@ -222,8 +233,17 @@ pub fn load_plan(
         diag::error(&reason);
     }
     let mut links = Vec::new();
+    let mut periodic = Vec::new();
     let mut cgroup: Option<CgroupRoot> = None;
-    for program in programs.iter().filter(|p| p.kind != AttachKind::Iterator) {
+    for program in &programs {
+        if let AttachKind::MapIterator(map) = program.kind {
+            periodic.push((program.name, attach_map_iterator(&object, program.name, map)?));
+        }
+    }
+    let hooks = programs
+        .iter()
+        .filter(|p| matches!(p.kind, AttachKind::Auto | AttachKind::Cgroup));
+    for program in hooks {
         let attached = attach_one(&object, program, &mut cgroup, &tracefs);
         match (attached, program.optional) {
             (Ok(link), _) => links.push(link),
@@ -241,6 +261,7 @@ pub fn load_plan(
     }
     Ok(LoadedProbes {
         links,
+        periodic,
         object,
         plan,
         _cgroup: cgroup,
@@ -276,6 +297,19 @@ fn attach_one(
         .map_err(|e| describe(&format!("attaching {name} failed"), &e))
 }
 
+fn attach_map_iterator(object: &Object, name: &str, map_name: &str) -> Result<Link, String> {
+    let map = object
+        .maps()
+        .find(|m| m.name() == map_name)
+        .ok_or_else(|| format!("map {map_name} is missing from the BPF object"))?;
+    let prog = object
+        .progs_mut()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| format!("iterator {name} is missing from the BPF object"))?;
+    prog.attach_iter(map.as_fd())
+        .map_err(|e| describe(&format!("creating iterator {name} over {map_name} failed"), &e))
+}
+
 fn run_iterator(object: &Object, name: &str) -> Result<(), String> {
     let prog = object
         .progs_mut()
@@ -284,7 +318,13 @@ fn run_iterator(object: &Object, name: &str) -> Result<(), String> {
     let link = prog
         .attach()
         .map_err(|e| describe(&format!("creating iterator {name} failed"), &e))?;
-    let mut iter = Iter::new(&link).map_err(|e| describe(&format!("starting iterator {name} failed"), &e))?;
+    run_iterator_link(name, &link)
+}
+
+/// Runs an iterator link to completion (its programs write nothing to the
+/// seq file; the work is their side effects).
+fn run_iterator_link(name: &str, link: &Link) -> Result<(), String> {
+    let mut iter = Iter::new(link).map_err(|e| describe(&format!("starting iterator {name} failed"), &e))?;
     let mut sink = Vec::new();
     iter.read_to_end(&mut sink)
         .map_err(|e| format!("running iterator {name} failed: {e}"))?;

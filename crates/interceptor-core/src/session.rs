@@ -43,12 +43,22 @@ pub trait Tracer: 'static {
     fn bpf_object() -> &'static [u8];
     /// Attach plans, best first.
     fn plans() -> &'static [AttachPlan];
-    /// Library-specific `.rodata` settings, read from the environment at start.
-    fn rodata() -> Result<Vec<RodataValue>, String> {
-        Ok(Vec::new())
+    /// Library-specific settings, read from the environment at `AddProbe`.
+    fn configure() -> Result<TracerConfig, String> {
+        Ok(TracerConfig::default())
     }
     /// Converts one record from the kernel; `None` if it is malformed.
     fn convert(sample: &[u8], clock: &WallClock) -> Option<Self::Event>;
+}
+
+/// What a library's own settings (its environment variables) amount to.
+#[derive(Debug, Clone, Default)]
+pub struct TracerConfig {
+    /// `.rodata` values written before loading.
+    pub rodata: Vec<RodataValue>,
+    /// How often the polling thread runs the plan's map iterators (never
+    /// when `None`).
+    pub periodic: Option<Duration>,
 }
 
 /// Settings read from the environment when a session starts.
@@ -57,6 +67,7 @@ struct Settings {
     forced_plan: Option<String>,
     object: ObjectConfig,
     rodata: Vec<RodataValue>,
+    periodic: Option<Duration>,
 }
 
 impl Settings {
@@ -70,6 +81,7 @@ impl Settings {
                 ));
             }
         };
+        let tracer = T::configure()?;
         let forced_plan = std::env::var(T::ATTACH_ENV)
             .ok()
             .filter(|v| !v.is_empty() && v != "auto");
@@ -92,7 +104,8 @@ impl Settings {
                 // pending; otherwise the drain timer collects records.
                 wakeup_batch_bytes: T::RING_BYTES / 8,
             },
-            rodata: T::rodata()?,
+            rodata: tracer.rodata,
+            periodic: tracer.periodic,
         })
     }
 }
@@ -536,7 +549,18 @@ impl<T: Tracer> Interceptor<T> {
             last_line: None,
         };
         let mut result = Ok(());
+        let mut next_periodic = settings.periodic.map(|every| Instant::now() + every);
         while !stop.load(Ordering::SeqCst) {
+            if let (Some(every), Some(due)) = (settings.periodic, next_periodic)
+                && Instant::now() >= due
+            {
+                // Its records land in the ring and are drained just below.
+                if let Err(e) = probes.run_periodic() {
+                    result = Err(e);
+                    break;
+                }
+                next_periodic = Some(Instant::now() + every);
+            }
             sink.borrow_mut().clock.refresh();
             if let Err(e) = transport.drain(DRAIN_INTERVAL)
                 && e.kind() != libbpf_rs::ErrorKind::Interrupted

@@ -9,16 +9,13 @@
 mod record;
 
 use std::ffi::c_char;
-use std::time::Duration;
 
-use interceptor_core::abi::{CStruct, HeaderSpec, RenderedStruct, render_header};
+use interceptor_core::abi::{HeaderSpec, RenderedStruct, render_header};
 use interceptor_core::attach::{AttachPlan, Program, Requirement};
 use interceptor_core::clock::WallClock;
-use interceptor_core::ffi::{copy_c_string_arg, dequeue_result, guard, write_c_buffer};
-use interceptor_core::queue::Popped;
-use interceptor_core::session::{ProbeOutcome, probe_plan};
+use interceptor_core::ffi::{copy_c_string_arg, guard};
 use interceptor_core::stats::InterceptorStats;
-use interceptor_core::{Interceptor, Tracer, c_api, c_struct, diag};
+use interceptor_core::{Interceptor, Tracer, c_api, c_struct, diag, exports, library_exports};
 
 pub use record::TcpCloseRecord;
 
@@ -169,19 +166,23 @@ pub fn bpf_object() -> &'static [u8] {
 }
 
 fn note_program_text(bpf_program: *const c_char) {
-    // SAFETY: AddProbe's contract: NULL or a NUL-terminated string (read
-    // here, before AddProbe returns, so the caller may free it at once).
-    let text = unsafe { copy_c_string_arg(bpf_program) };
-    diag::init(TcpTracer::LIBRARY);
-    if let Some(text) = text {
-        diag::debug(&format!(
-            "ignoring the {}-byte BCC program passed to AddProbe: the built-in CO-RE program yields the same events",
-            text.len()
-        ));
-    }
+    guard("AddProbe", (), || {
+        // SAFETY: AddProbe's contract: NULL or a NUL-terminated string (read
+        // here, before AddProbe returns, so the caller may free it at once).
+        let text = unsafe { copy_c_string_arg(bpf_program) };
+        diag::init(TcpTracer::LIBRARY);
+        if let Some(text) = text {
+            diag::debug(&format!(
+                "ignoring the {}-byte BCC program passed to AddProbe: the built-in CO-RE program yields the same events",
+                text.len()
+            ));
+        }
+    })
 }
 
 c_api! {
+    prototypes = own_prototypes;
+
     /// Starts tracing on a background thread and returns at once, like the
     /// original. `bpf_program` (the BCC source existing monitors pass, or
     /// NULL) is copied before returning and not compiled: the built-in CO-RE
@@ -189,10 +190,8 @@ c_api! {
     /// after cleanup() it starts afresh. Failures print one line on stderr
     /// and leave getStatus() at 0.
     pub unsafe extern "C" fn AddProbe(bpf_program: *const c_char) {
-        guard("AddProbe", (), || {
-            note_program_text(bpf_program);
-            TCP.start();
-        })
+        note_program_text(bpf_program);
+        exports::start(&TCP);
     }
 
     /// The original's blocking setup: starts like AddProbe, then blocks until
@@ -203,92 +202,16 @@ c_api! {
             TCP.run_until_cleanup()
         })
     }
+}
 
-    /// Blocks until an event is available and returns it. After cleanup()
-    /// (also for a consumer already blocked here) it returns a zeroed event
-    /// at once. Several threads may call it; each event goes to one of them.
-    pub unsafe extern "C" fn DequeuePerfEvent() -> TcpEvent {
-        guard("DequeuePerfEvent", TcpEvent::zeroed(), || match TCP.dequeue(None) {
-            Popped::Event(event) => event,
-            Popped::TimedOut | Popped::Closed => TcpEvent::zeroed(),
-        })
-    }
-
-    /// 1 once the hooks are attached and the buffer is open; 0 before, after
-    /// a failure, and after cleanup().
-    pub unsafe extern "C" fn getStatus() -> u32 {
-        guard("getStatus", 0, || TCP.status())
-    }
-
-    /// Detaches everything, stops and joins the polling thread, frees the BPF
-    /// objects and releases blocked consumers. Safe before AddProbe, twice,
-    /// and right before dlclose().
-    pub unsafe extern "C" fn cleanup() {
-        guard("cleanup", (), || TCP.cleanup())
-    }
-
-    /// Additive: waits up to timeout_ms for an event. Returns
-    /// EVENT_INTERCEPTOR_EVENT (1) with *event filled,
-    /// EVENT_INTERCEPTOR_TIMED_OUT (0) or EVENT_INTERCEPTOR_CLEANED_UP (-1)
-    /// with *event zeroed, or EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2) for NULL.
-    pub unsafe extern "C" fn tcpEvent_DequeueTimeout(event: *mut TcpEvent, timeout_ms: u32) -> i32 {
-        guard("tcpEvent_DequeueTimeout", dequeue_result::INVALID_ARGUMENT, || {
-            if event.is_null() {
-                return dequeue_result::INVALID_ARGUMENT;
-            }
-            let (result, value) = match TCP.dequeue(Some(Duration::from_millis(timeout_ms.into()))) {
-                Popped::Event(value) => (dequeue_result::EVENT, value),
-                Popped::TimedOut => (dequeue_result::TIMED_OUT, TcpEvent::zeroed()),
-                Popped::Closed => (dequeue_result::CLEANED_UP, TcpEvent::zeroed()),
-            };
-            // SAFETY: non-null (checked); the caller promises room for one event.
-            unsafe { event.write_unaligned(value) };
-            result
-        })
-    }
-
-    /// Additive: fills *stats with the current session's counters (see
-    /// struct event_interceptor_stats). Returns 0, or -1 for NULL.
-    pub unsafe extern "C" fn tcpEvent_GetStats(stats: *mut InterceptorStats) -> i32 {
-        guard("tcpEvent_GetStats", -1, || {
-            if stats.is_null() {
-                return -1;
-            }
-            let value = TCP.stats();
-            // SAFETY: non-null (checked); the caller promises room for one struct.
-            unsafe { stats.write_unaligned(value) };
-            0
-        })
-    }
-
-    /// Additive: copies the last error message (empty if none) into buffer,
-    /// NUL-terminated and truncated to size. Returns the message's length.
-    pub unsafe extern "C" fn tcpEvent_GetLastError(buffer: *mut c_char, size: usize) -> usize {
-        guard("tcpEvent_GetLastError", 0, || {
-            // SAFETY: the caller promises `size` writable bytes (or NULL).
-            unsafe { write_c_buffer(&TCP.last_error(), buffer, size) }
-        })
-    }
-
-    /// Additive: loads and attaches attach path `path` ("fentry", "kprobe",
-    /// "tp_btf", "raw_tp", "tracepoint") and detaches it again, without
-    /// touching a running session. Returns 1 if the kernel supports it, 0 if
-    /// not, -1 if it could not be probed (unknown path, no privilege); the
-    /// reason goes into `reason` (size bytes, may be NULL).
-    pub unsafe extern "C" fn tcpEvent_ProbeAttachPath(path: *const c_char, reason: *mut c_char, size: usize) -> i32 {
-        guard("tcpEvent_ProbeAttachPath", -1, || {
-            // SAFETY: the caller passes NULL or a NUL-terminated string.
-            let name = unsafe { copy_c_string_arg(path) }.unwrap_or_default();
-            let (result, text) = match probe_plan::<TcpTracer>(&String::from_utf8_lossy(&name)) {
-                ProbeOutcome::Supported => (1, String::new()),
-                ProbeOutcome::Unsupported(text) => (0, text),
-                ProbeOutcome::CannotProbe(text) => (-1, text),
-            };
-            // SAFETY: the caller promises `size` writable bytes (or NULL).
-            unsafe { write_c_buffer(&text, reason, size) };
-            result
-        })
-    }
+library_exports! {
+    interceptor: TCP,
+    tracer: TcpTracer,
+    event: TcpEvent,
+    dequeue_timeout: tcpEvent_DequeueTimeout,
+    get_stats: tcpEvent_GetStats,
+    get_last_error: tcpEvent_GetLastError,
+    probe_attach_path: tcpEvent_ProbeAttachPath,
 }
 
 /// The text of include/tcpEvent.h.
@@ -296,15 +219,20 @@ pub fn c_header() -> String {
     render_header(&HeaderSpec {
         file_name: "tcpEvent.h",
         source: "crates/tcp-event (libtcpEvent.so)",
-        preamble: "libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.\n\
-                   Drop-in for the original BCC-based library: same functions, same packed\n\
-                   430-byte struct tcp_event_t. Monitors usually dlopen() the library from\n\
-                   /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions\n\
-                   are additions the original did not have.",
+        preamble: format!(
+            "libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.\n\
+             Drop-in for the original BCC-based library: same functions, same packed\n\
+             430-byte struct tcp_event_t. Monitors usually dlopen() the library from\n\
+             /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions\n\
+             are additions the original did not have.\n\
+             \n\
+             Attach paths ({ATTACH_ENV}, tcpEvent_ProbeAttachPath), best first:\n{}",
+            interceptor_core::attach::describe_plans(&PLANS)
+        ),
         defines: interceptor_core::ffi::DEQUEUE_DEFINES,
         structs: vec![RenderedStruct::of::<TcpEvent>()],
         shared_structs: vec![RenderedStruct::of::<InterceptorStats>()],
-        functions: c_prototypes(),
+        functions: own_prototypes().into_iter().chain(shared_prototypes()).collect(),
     })
 }
 

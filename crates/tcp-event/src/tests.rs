@@ -1,6 +1,7 @@
 use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 
+use interceptor_core::abi::CStruct;
 use interceptor_core::layout::{check_shared_layouts, struct_layout};
 
 use super::*;

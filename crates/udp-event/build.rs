@@ -1,0 +1,5 @@
+//! Compiles bpf/udp_event.bpf.c into the object this library embeds.
+
+fn main() {
+    interceptor_build::compile_bpf("udp_event");
+}

@@ -1,0 +1,177 @@
+/* udpEvent.h: generated from the Rust definitions in crates/udp-event (libudpEvent.so). Do not edit;
+ * regenerate with `./run.sh headers`. */
+#ifndef UDPEVENT_H
+#define UDPEVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * libudpEvent.so: per-socket UDP totals, an event per send or receive call
+ * that moves data and one when the socket closes.
+ * Drop-in for the original BCC-based library: same functions, same packed
+ * 190-byte struct udp_event_t. Monitors usually dlopen() the library from
+ * /opt/RealTimeKql/lib and dlsym() these names; the udpEvent_* functions
+ * are additions the original did not have.
+ *
+ * EBPF_INTERCEPTOR_UDP_COALESCE_MS=N (read at AddProbe): at most one event per socket
+ * per N ms, plus the close event, with the same cumulative meanings.
+ *
+ * Attach paths (EBPF_INTERCEPTOR_UDP_ATTACH, udpEvent_ProbeAttachPath), best first:
+ * tp_btf: tp_btf/sock_send_length, sock_recv_length (6.3+)
+ * fentry: fexit/udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg
+ * kprobe: kprobe+kretprobe/udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg
+ * raw_tp: raw_tp/sock_send_length, sock_recv_length (6.3+)
+ * tracepoint: tracepoint sock:sock_send_length, sock:sock_recv_length (6.3+)
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* *_DequeueTimeout: an event was written. */
+#define EVENT_INTERCEPTOR_EVENT 1
+/* *_DequeueTimeout: the timeout passed; the event is zeroed. */
+#define EVENT_INTERCEPTOR_TIMED_OUT 0
+/* *_DequeueTimeout: cleanup() ran before or during the wait; the event is zeroed. */
+#define EVENT_INTERCEPTOR_CLEANED_UP (-1)
+/* *_DequeueTimeout: the event pointer was NULL. */
+#define EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2)
+
+#pragma pack(push, 1)
+
+/*
+ * A UDP socket's totals after a send or receive call that moved data, or
+ * at its close. Layout identical to the original udpEvent/common.h
+ * (packed, 190 bytes; a mirror without the pragma is 200 bytes and reads
+ * every field after family at the wrong offset).
+ */
+struct udp_event_t {
+    /* AF_INET (2) or AF_INET6 (10): the socket's own family. */
+    uint16_t family; /* offset 0 */
+    /* The process doing the call (closing, for the close event): its tgid. */
+    uint32_t pid; /* offset 2 */
+    /* That process's uid. */
+    uint32_t UserId; /* offset 6 */
+    /* Unix-epoch nanoseconds of the call (of the close). */
+    uint64_t EventTime; /* offset 10 */
+    /* Local port, host byte order (the real port once autobound). */
+    uint16_t SPT; /* offset 18 */
+    /* Peer port, host byte order; 0 when the peer is unknown. */
+    uint16_t DPT; /* offset 20 */
+    /* The process's command name (comm), NUL-terminated. */
+    char task[16]; /* offset 22 */
+    /* Payload bytes delivered to the application by this socket so far. */
+    uint64_t rx_b; /* offset 38 */
+    /* Payload bytes sent by this socket so far (successful sends only). */
+    uint64_t tx_b; /* offset 46 */
+    /* Datagrams delivered to the application so far. */
+    uint32_t rxPkts; /* offset 54 */
+    /* Datagrams sent so far. */
+    uint32_t txPkts; /* offset 58 */
+    /* Local address as inet_ntop text (0.0.0.0 or :: when bound to any). */
+    char SADDR[64]; /* offset 62 */
+    /* Peer: the connected peer, else the destination of this send or the source of this datagram; 0.0.0.0 or :: when unknown. */
+    char DADDR[64]; /* offset 126 */
+}; /* 190 bytes */
+
+#ifndef EVENT_INTERCEPTOR_STATS_DEFINED
+#define EVENT_INTERCEPTOR_STATS_DEFINED
+/*
+ * Counters of the current session (since the last AddProbe), or of the
+ * last one after cleanup(). With the queue drained and the library
+ * cleaned up:
+ * kernel_emitted == delivered + shed + discarded + malformed
+ * and every record the BPF programs produced is kernel_emitted + lost.
+ */
+struct event_interceptor_stats {
+    /* Events returned to consumers. */
+    uint64_t delivered; /* offset 0 */
+    /* Events waiting in the queue now. */
+    uint64_t queued; /* offset 8 */
+    /* Oldest events dropped because the 1024-event queue was full. */
+    uint64_t shed; /* offset 16 */
+    /* Events still queued when cleanup() ran. */
+    uint64_t discarded; /* offset 24 */
+    /* Records lost between kernel and user space (ring or perf buffer full). */
+    uint64_t lost; /* offset 32 */
+    /* Kernel-side updates refused because a per-socket map was full. */
+    uint64_t map_full; /* offset 40 */
+    /* Events whose owning process was never seen (pid 0, empty task). */
+    uint64_t owner_unknown; /* offset 48 */
+    /* Records the BPF programs handed to the ring or perf buffer. */
+    uint64_t kernel_emitted; /* offset 56 */
+    /* Records user space could not parse (always 0 unless the BPF object and library disagree). */
+    uint64_t malformed; /* offset 64 */
+    /* getStatus() at the time of the call. */
+    uint32_t status; /* offset 72 */
+    /* Attach path in use ("tp_btf", "fentry", ...), empty before setup completes. */
+    char attach_path[32]; /* offset 76 */
+    /* Transport in use: "ringbuf" or "perf". */
+    char transport[16]; /* offset 108 */
+}; /* 124 bytes */
+#endif
+
+#pragma pack(pop)
+
+/*
+ * Starts tracing on a background thread and returns at once, like the
+ * original (whose BPF program was built in too). Does nothing while
+ * already started; after cleanup() it starts afresh. Failures print one
+ * line on stderr and leave getStatus() at 0.
+ */
+void AddProbe(void);
+
+/*
+ * Blocks until an event is available and returns it. After cleanup()
+ * (also for a consumer already blocked here) it returns a zeroed event
+ * at once. Several threads may call it; each event goes to one of them.
+ */
+struct udp_event_t DequeuePerfEvent(void);
+
+/*
+ * 1 once the hooks are attached and the buffer is open; 0 before, after
+ * a failure, and after cleanup().
+ */
+uint32_t getStatus(void);
+
+/*
+ * Detaches everything, stops and joins the polling thread, frees the BPF
+ * objects and releases blocked consumers. Safe before AddProbe, twice,
+ * and right before dlclose().
+ */
+void cleanup(void);
+
+/*
+ * Additive: waits up to timeout_ms for an event. Returns
+ * EVENT_INTERCEPTOR_EVENT (1) with *event filled,
+ * EVENT_INTERCEPTOR_TIMED_OUT (0) or EVENT_INTERCEPTOR_CLEANED_UP (-1)
+ * with *event zeroed, or EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2) for NULL.
+ */
+int32_t udpEvent_DequeueTimeout(struct udp_event_t *event, uint32_t timeout_ms);
+
+/*
+ * Additive: fills *stats with the current session's counters (see
+ * struct event_interceptor_stats). Returns 0, or -1 for NULL.
+ */
+int32_t udpEvent_GetStats(struct event_interceptor_stats *stats);
+
+/*
+ * Additive: copies the last error message (empty if none) into buffer,
+ * NUL-terminated and truncated to size. Returns the message's length.
+ */
+size_t udpEvent_GetLastError(char *buffer, size_t size);
+
+/*
+ * Additive: loads and attaches attach path `path` and detaches it again,
+ * without touching a running session. Returns 1 if the kernel supports
+ * it, 0 if not, -1 if it could not be probed (unknown path, no
+ * privilege); the reason goes into `reason` (size bytes, may be NULL).
+ */
+int32_t udpEvent_ProbeAttachPath(const char *path, char *reason, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UDPEVENT_H */
