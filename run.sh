@@ -2,7 +2,7 @@
 # One entry point for people and CI (run as root: it installs packages,
 # loads BPF programs and installs into /opt/RealTimeKql).
 #
-#   ./run.sh monitor   set up, build, install, then run the live TCP monitor
+#   ./run.sh monitor   set up, build, install, then run the live TCP and UDP monitor
 #   ./run.sh test      set up, build, install, then run every check and test
 #   ./run.sh setup     install the Debian packages the build and tests need
 #   ./run.sh build     build the libraries (release)
@@ -16,8 +16,8 @@ PREFIX=${PREFIX:-/opt/RealTimeKql}
 # clang compiles the BPF programs; libelf, zlib and pkg-config are what
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
-LIBRARIES=(libtcpEvent.so)
-HEADERS=(include/tcpEvent.h)
+LIBRARIES=(libtcpEvent.so libudpEvent.so)
+HEADERS=(include/tcpEvent.h include/udpEvent.h)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -66,10 +66,10 @@ install_libraries() {
 monitor() {
     setup
     install_libraries
-    log "building examples/tcp_monitor.c against $PREFIX/lib (gcc -ldl)"
-    gcc -Wall -o target/tcp_monitor examples/tcp_monitor.c -ldl
-    log "monitoring TCP connections; Ctrl+C stops"
-    exec target/tcp_monitor
+    log "building examples/net_monitor.c against $PREFIX (gcc -ldl)"
+    gcc -Wall -o target/net_monitor examples/net_monitor.c -I"$PREFIX/include" -ldl -lpthread
+    log "monitoring TCP connections and UDP traffic; Ctrl+C stops"
+    exec target/net_monitor
 }
 
 run_tests() {

@@ -109,6 +109,8 @@ struct event_interceptor_stats {
 
 #pragma pack(pop)
 
+#ifndef EVENT_INTERCEPTOR_DLOPEN_ONLY
+
 /*
  * Starts tracing on a background thread and returns at once, like the
  * original. `bpf_program` (the BCC source existing monitors pass, or
@@ -145,6 +147,8 @@ uint32_t getStatus(void);
  */
 void cleanup(void);
 
+#endif /* EVENT_INTERCEPTOR_DLOPEN_ONLY */
+
 /*
  * Additive: waits up to timeout_ms for an event. Returns
  * EVENT_INTERCEPTOR_EVENT (1) with *event filled,
@@ -172,6 +176,17 @@ size_t tcpEvent_GetLastError(char *buffer, size_t size);
  * privilege); the reason goes into `reason` (size bytes, may be NULL).
  */
 int32_t tcpEvent_ProbeAttachPath(const char *path, char *reason, size_t size);
+
+/* Pointer types for dlsym(), one per function above. */
+typedef void (*tcpEvent_AddProbe_fn)(const char *bpf_program);
+typedef int32_t (*tcpEvent_setupBPF_fn)(const char *bpf_program);
+typedef struct tcp_event_t (*tcpEvent_DequeuePerfEvent_fn)(void);
+typedef uint32_t (*tcpEvent_getStatus_fn)(void);
+typedef void (*tcpEvent_cleanup_fn)(void);
+typedef int32_t (*tcpEvent_DequeueTimeout_fn)(struct tcp_event_t *event, uint32_t timeout_ms);
+typedef int32_t (*tcpEvent_GetStats_fn)(struct event_interceptor_stats *stats);
+typedef size_t (*tcpEvent_GetLastError_fn)(char *buffer, size_t size);
+typedef int32_t (*tcpEvent_ProbeAttachPath_fn)(const char *path, char *reason, size_t size);
 
 #ifdef __cplusplus
 }

@@ -114,6 +114,8 @@ struct event_interceptor_stats {
 
 #pragma pack(pop)
 
+#ifndef EVENT_INTERCEPTOR_DLOPEN_ONLY
+
 /*
  * Starts tracing on a background thread and returns at once, like the
  * original (whose BPF program was built in too). Does nothing while
@@ -142,6 +144,8 @@ uint32_t getStatus(void);
  */
 void cleanup(void);
 
+#endif /* EVENT_INTERCEPTOR_DLOPEN_ONLY */
+
 /*
  * Additive: waits up to timeout_ms for an event. Returns
  * EVENT_INTERCEPTOR_EVENT (1) with *event filled,
@@ -169,6 +173,16 @@ size_t udpEvent_GetLastError(char *buffer, size_t size);
  * privilege); the reason goes into `reason` (size bytes, may be NULL).
  */
 int32_t udpEvent_ProbeAttachPath(const char *path, char *reason, size_t size);
+
+/* Pointer types for dlsym(), one per function above. */
+typedef void (*udpEvent_AddProbe_fn)(void);
+typedef struct udp_event_t (*udpEvent_DequeuePerfEvent_fn)(void);
+typedef uint32_t (*udpEvent_getStatus_fn)(void);
+typedef void (*udpEvent_cleanup_fn)(void);
+typedef int32_t (*udpEvent_DequeueTimeout_fn)(struct udp_event_t *event, uint32_t timeout_ms);
+typedef int32_t (*udpEvent_GetStats_fn)(struct event_interceptor_stats *stats);
+typedef size_t (*udpEvent_GetLastError_fn)(char *buffer, size_t size);
+typedef int32_t (*udpEvent_ProbeAttachPath_fn)(const char *path, char *reason, size_t size);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@ use crate::dl::DynLib;
 use crate::stats::Stats;
 
 /// What distinguishes the two libraries' ABIs.
-pub trait EventAbi: Copy + Send + 'static {
+pub trait EventAbi: Copy + Send + Sync + 'static {
     /// Library file, e.g. `libtcpEvent.so`.
     const FILE: &'static str;
     /// Prefix of the additive calls, e.g. `tcpEvent`.
@@ -17,6 +17,8 @@ pub trait EventAbi: Copy + Send + 'static {
     const ADD_PROBE_TAKES_PROGRAM: bool;
     /// All zero.
     fn zeroed() -> Self;
+    /// `k=v` words for test output: ports, owner, totals.
+    fn describe(&self) -> String;
 }
 
 /// Every byte zero (what the libraries return after cleanup()).
@@ -102,6 +104,11 @@ impl<E: EventAbi> Library<E> {
         }
     }
 
+    /// Whether the library exports setupBPF.
+    pub fn has_setup_bpf(&self) -> bool {
+        self.setup_bpf.is_some()
+    }
+
     /// setupBPF (TCP only).
     pub fn setup_bpf(&self, program: Option<&CStr>) -> i32 {
         let setup = self.setup_bpf.expect("this library has no setupBPF");
@@ -161,12 +168,17 @@ impl<E: EventAbi> Library<E> {
         (result, crate::c_text(&buffer))
     }
 
-    /// Waits until getStatus() is 1; the last error if it does not come.
+    /// Waits until getStatus() is 1; the last error if it does not come
+    /// (as soon as the library reports one: it clears it when starting).
     pub fn wait_ready(&self, timeout: Duration) -> Result<Duration, String> {
         let start = Instant::now();
         while start.elapsed() < timeout {
             if self.status() == 1 {
                 return Ok(start.elapsed());
+            }
+            let error = self.last_error();
+            if !error.is_empty() {
+                return Err(format!("getStatus() stayed 0: {error}"));
             }
             std::thread::sleep(Duration::from_millis(1));
         }

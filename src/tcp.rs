@@ -38,6 +38,11 @@ impl EventAbi for TcpEvent {
     fn zeroed() -> Self {
         TcpEvent::zeroed()
     }
+
+    fn describe(&self) -> String {
+        let (port, peer, pid, rx, tx) = (self.SPT, self.DPT, self.pid, self.rx_b, self.tx_b);
+        format!("port={port} peer_port={peer} pid={pid} rx={rx} tx={tx}")
+    }
 }
 
 impl TcpEvent {

@@ -52,9 +52,20 @@ impl EventAbi for UdpEvent {
             DADDR: [0; 64],
         }
     }
+
+    fn describe(&self) -> String {
+        self.words()
+    }
 }
 
 impl UdpEvent {
+    /// Words for test output.
+    fn words(&self) -> String {
+        let (port, peer, pid, time) = (self.SPT, self.DPT, self.pid, self.EventTime);
+        let (tx, txp, rx, rxp) = self.totals();
+        format!("port={port} peer_port={peer} pid={pid} time={time} tx={tx} txp={txp} rx={rx} rxp={rxp}")
+    }
+
     pub fn task(&self) -> String {
         let field = self.task;
         crate::c_text(&field)

@@ -17,45 +17,77 @@ fn run(command: &mut Command) -> String {
     text
 }
 
-/// _Static_assert on sizeof/offsetof against the original's offsets.
-#[test]
-fn c_layout_matches_the_original() {
-    let out = std::env::temp_dir().join("tcp_layout.o");
+/// Compiles tests/c/<name>.c against include/ (C11, warnings as errors).
+fn compile_c(name: &str) {
+    let out = std::env::temp_dir().join(format!("{name}.o"));
     run(Command::new("gcc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-c", "-I"])
         .arg(Path::new(ROOT).join("include"))
-        .arg(Path::new(ROOT).join("tests/c/tcp_layout.c"))
+        .arg(Path::new(ROOT).join(format!("tests/c/{name}.c")))
         .arg("-o")
         .arg(&out));
 }
 
-/// The headers also work from C++.
+/// _Static_assert on sizeof/offsetof against the original's offsets.
+#[test]
+fn tcp_c_layout_matches_the_original() {
+    compile_c("tcp_layout");
+}
+
+/// The packed 190-byte layout of the original udpEvent/common.h.
+#[test]
+fn udp_c_layout_matches_the_original() {
+    compile_c("udp_layout");
+}
+
+/// A monitor using both libraries includes both headers.
+#[test]
+fn both_headers_in_one_file() {
+    compile_c("both_headers");
+}
+
+/// The headers also work from C++, each alone and both together.
 #[test]
 fn headers_compile_as_cpp() {
+    for header in ["tcpEvent.h", "udpEvent.h"] {
+        run(Command::new("g++")
+            .args(["-std=c++17", "-Wall", "-Werror", "-fsyntax-only", "-x", "c++", "-I"])
+            .arg(Path::new(ROOT).join("include"))
+            .arg(Path::new(ROOT).join("include").join(header)));
+    }
     run(Command::new("g++")
         .args(["-std=c++17", "-Wall", "-Werror", "-fsyntax-only", "-x", "c++", "-I"])
         .arg(Path::new(ROOT).join("include"))
-        .arg(Path::new(ROOT).join("include/tcpEvent.h")));
+        .arg(Path::new(ROOT).join("tests/c/both_headers.c")));
 }
 
-/// The library exports its API and nothing else (the original leaked
+fn exported(library: &str) -> BTreeSet<String> {
+    let listing = run(Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(testkit::library_path(library)));
+    listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Each library exports its API and nothing else (the original leaked
 /// status, bpf, mtx, ...).
 #[test]
 fn exports_nothing_generic() {
-    let library = testkit::library_path("libtcpEvent.so");
-    let listing = run(Command::new("nm").args(["-D", "--defined-only"]).arg(&library));
-    let exported: BTreeSet<&str> = listing.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
-    let expected: BTreeSet<&str> = [
-        "AddProbe",
-        "DequeuePerfEvent",
-        "cleanup",
-        "getStatus",
-        "setupBPF",
-        "tcpEvent_DequeueTimeout",
-        "tcpEvent_GetLastError",
-        "tcpEvent_GetStats",
-        "tcpEvent_ProbeAttachPath",
-    ]
-    .into();
-    assert_eq!(exported, expected);
+    let common = ["AddProbe", "DequeuePerfEvent", "cleanup", "getStatus"];
+    let additive = ["DequeueTimeout", "GetLastError", "GetStats", "ProbeAttachPath"];
+    for (library, prefix, extra) in [
+        ("libtcpEvent.so", "tcpEvent", Some("setupBPF")),
+        ("libudpEvent.so", "udpEvent", None),
+    ] {
+        let expected: BTreeSet<String> = common
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(additive.iter().map(|s| format!("{prefix}_{s}")))
+            .chain(extra.map(str::to_owned))
+            .collect();
+        assert_eq!(exported(library), expected, "{library}");
+    }
 }

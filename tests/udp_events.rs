@@ -471,3 +471,84 @@ fn perf_buffer_transport() {
         lib.cleanup();
     });
 }
+
+/// Peeking (MSG_PEEK) delivers nothing: each datagram counts once, when taken.
+#[test]
+fn peeking_does_not_count() {
+    let lib = UdpLibrary::load();
+    lib.start();
+    let mut receiver = Peer::spawn(
+        NETPEER,
+        "udp-receiver",
+        &[
+            "addr=127.0.0.1".into(),
+            "count=3".into(),
+            "peek=1".into(),
+            "comm=udppeek".into(),
+        ],
+        None,
+    );
+    let port = Peer::number(&receiver.expect("BOUND"), "port") as u16;
+    let mut sender = Peer::spawn(
+        NETPEER,
+        "udp-sender",
+        &[
+            "addr=127.0.0.1".into(),
+            format!("port={port}"),
+            "count=3".into(),
+            "size=70".into(),
+        ],
+        None,
+    );
+    sender.expect("CLOSED");
+    receiver.expect("CLOSED");
+    sender.finish();
+    receiver.finish();
+    let events = lib.collect_exactly(|e| e.SPT == port, 4, EVENT_WAIT, SETTLE);
+    lib.cleanup();
+    let totals: Vec<_> = events.iter().map(UdpEvent::totals).collect();
+    assert_eq!(
+        totals,
+        vec![(0, 0, 70, 1), (0, 0, 140, 2), (0, 0, 210, 3), (0, 0, 210, 3)]
+    );
+}
+
+/// Only sends that succeed count: a connected socket whose peer is gone gets
+/// ECONNREFUSED (from the ICMP the first send provoked) on later sends.
+#[test]
+fn failed_sends_do_not_count() {
+    let lib = UdpLibrary::load();
+    lib.start();
+    // A port nobody listens on: bind one, note it, close it.
+    let closed_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut sender = Peer::spawn(
+        NETPEER,
+        "udp-sender",
+        &[
+            "addr=127.0.0.1".into(),
+            format!("port={closed_port}"),
+            "count=4".into(),
+            "size=30".into(),
+            "connect=1".into(),
+            "tolerate=1".into(),
+        ],
+        None,
+    );
+    let sent = sender.expect("SENT");
+    let (local, ok) = (Peer::number(&sent, "local_port") as u16, Peer::number(&sent, "ok"));
+    sender.expect("CLOSED");
+    sender.finish();
+    assert!(ok < 4, "some sends must have failed with ECONNREFUSED (ok={ok})");
+    let events = lib.collect_exactly(|e| e.SPT == local, ok as usize + 1, EVENT_WAIT, SETTLE);
+    lib.cleanup();
+    assert_eq!(
+        events.len(),
+        ok as usize + 1,
+        "an event per successful send, and the close: {events:#?}"
+    );
+    assert_eq!(events[events.len() - 1].totals(), (30 * ok, ok as u32, 0, 0));
+}

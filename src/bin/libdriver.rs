@@ -2,20 +2,23 @@
 //! its stderr, another uid or a clean address space. Results go to stdout as
 //! `KEY k=v ...` lines.
 //!
-//!   libdriver tcp start [wait_ms=5000]        AddProbe(NULL), wait, report, cleanup
+//!   libdriver tcp|udp start [wait_ms=5000]    AddProbe, wait, report, cleanup
 //!   libdriver tcp setup                        setupBPF(NULL) (returns only on failure here)
-//!   libdriver tcp consume ms=N                 AddProbe, print READY, dequeue for N ms, report
-//!   libdriver tcp burst netpeer=PATH count=N rounds=R
-//!                                              R bursts of N connections nobody dequeues,
-//!                                              then drain; counts and RSS per round
+//!   libdriver tcp|udp consume ms=N             AddProbe, print READY, dequeue for N ms, report
+//!   libdriver tcp|udp burst netpeer=PATH count=N rounds=R
+//!                                              R bursts nobody dequeues (N connections, or
+//!                                              N datagram pairs), then drain; counts, the
+//!                                              RSS per round; tail=K prints the last K
+//!                                              events drained
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, exit};
 use std::time::{Duration, Instant};
 
-use testkit::library::GOT_EVENT;
-use testkit::tcp::TcpLibrary;
+use testkit::library::{EventAbi, GOT_EVENT, Library};
+use testkit::tcp::TcpEvent;
+use testkit::udp::UdpEvent;
 
 fn say(line: String) {
     let mut out = std::io::stdout().lock();
@@ -27,14 +30,15 @@ fn number(args: &HashMap<String, String>, key: &str, default: u64) -> u64 {
     args.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn start(lib: &TcpLibrary, args: &HashMap<String, String>) {
+fn start<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
     let began = Instant::now();
     lib.add_probe(None);
     let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
     say(format!(
-        "STATUS value={} elapsed_ms={}",
+        "STATUS value={} elapsed_ms={} path={}",
         lib.status(),
-        began.elapsed().as_millis()
+        began.elapsed().as_millis(),
+        lib.stats().attach_path()
     ));
     if ready.is_err() {
         say(format!("ERROR {}", lib.last_error()));
@@ -45,7 +49,7 @@ fn start(lib: &TcpLibrary, args: &HashMap<String, String>) {
 
 /// Holds the library with a consumer draining it, for measurements taken
 /// from outside (perf stat around a workload).
-fn consume(lib: &TcpLibrary, args: &HashMap<String, String>) {
+fn consume<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
     lib.add_probe(None);
     if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
         say(format!("ERROR {e}"));
@@ -65,7 +69,28 @@ fn consume(lib: &TcpLibrary, args: &HashMap<String, String>) {
     say(format!("CONSUMED events={received} shed={shed} lost={lost}"));
 }
 
-fn burst(lib: &TcpLibrary, args: &HashMap<String, String>) {
+/// The traffic of one burst round: TCP connections or UDP datagram pairs.
+fn burst_traffic(library: &str, netpeer: &str, count: u64) -> bool {
+    let args: Vec<String> = if library == "tcp" {
+        vec![
+            "tcp-churn".into(),
+            "addr=127.0.0.1".into(),
+            format!("count={count}"),
+            "comm=churn".into(),
+        ]
+    } else {
+        vec![
+            "udp-flood".into(),
+            "addr=127.0.0.1".into(),
+            format!("count={count}"),
+            "size=64".into(),
+            "comm=udpflood".into(),
+        ]
+    };
+    Command::new(netpeer).args(&args).status().is_ok_and(|s| s.success())
+}
+
+fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, String>) {
     let netpeer = args.get("netpeer").cloned().unwrap_or_default();
     let count = number(args, "count", 3000);
     lib.add_probe(None);
@@ -75,11 +100,8 @@ fn burst(lib: &TcpLibrary, args: &HashMap<String, String>) {
     }
     let began = Instant::now();
     for round in 1..=number(args, "rounds", 3) {
-        let status = Command::new(&netpeer)
-            .args(["tcp-churn", "addr=127.0.0.1", &format!("count={count}"), "comm=churn"])
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            say("ERROR churn failed".into());
+        if !burst_traffic(library, &netpeer, count) {
+            say("ERROR traffic failed".into());
             exit(1);
         }
         // Let the poller take everything from the ring, nobody dequeuing.
@@ -94,8 +116,20 @@ fn burst(lib: &TcpLibrary, args: &HashMap<String, String>) {
         }
         let before_drain = lib.stats();
         let mut drained = 0u64;
-        while lib.dequeue_timeout(Duration::from_millis(200)).0 == GOT_EVENT {
+        let mut tail = std::collections::VecDeque::new();
+        loop {
+            let (result, event) = lib.dequeue_timeout(Duration::from_millis(200));
+            if result != GOT_EVENT {
+                break;
+            }
             drained += 1;
+            tail.push_back(event);
+            if tail.len() > number(args, "tail", 0) as usize {
+                tail.pop_front();
+            }
+        }
+        for event in &tail {
+            say(format!("EVENT round={round} {}", event.describe()));
         }
         let after = lib.stats();
         let (emitted, delivered, shed, queued, lost, discarded, malformed) = (
@@ -124,13 +158,20 @@ fn main() {
     let args: HashMap<String, String> = argv
         .filter_map(|arg| arg.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
-    if library != "tcp" {
-        eprintln!("libdriver: unknown library {library:?}");
-        exit(2);
+    match library.as_str() {
+        "tcp" => run::<TcpEvent>(&library, &action, &args),
+        "udp" => run::<UdpEvent>(&library, &action, &args),
+        other => {
+            eprintln!("libdriver: unknown library {other:?}");
+            exit(2);
+        }
     }
-    let lib = TcpLibrary::load();
-    match action.as_str() {
-        "start" => start(&lib, &args),
+}
+
+fn run<E: EventAbi>(library: &str, action: &str, args: &HashMap<String, String>) {
+    let lib = Library::<E>::load();
+    match action {
+        "start" => start(&lib, args),
         "setup" => {
             let began = Instant::now();
             let result = lib.setup_bpf(None);
@@ -140,8 +181,8 @@ fn main() {
             ));
             say(format!("ERROR {}", lib.last_error()));
         }
-        "burst" => burst(&lib, &args),
-        "consume" => consume(&lib, &args),
+        "burst" => burst(&lib, library, args),
+        "consume" => consume(&lib, args),
         other => {
             eprintln!("libdriver: unknown action {other:?}");
             exit(2);

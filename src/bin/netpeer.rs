@@ -7,8 +7,8 @@
 //!   netpeer tcp-client addr=127.0.0.1 port=P comm=tcpcli send=1000 recv=2000 close=first|last|rst [hold=1]
 //!   netpeer tcp-churn addr=127.0.0.1 count=N comm=churn [reset=1]
 //!
-//!   netpeer udp-receiver addr=127.0.0.1 comm=udprcv count=N recv=recvfrom|recv reply=M size=B
-//!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom
+//!   netpeer udp-receiver addr=127.0.0.1 comm=udprcv count=N recv=recvfrom|recv reply=M size=B [peek=1]
+//!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom [tolerate=1]
 //!   netpeer udp-flood addr=127.0.0.1 count=N size=A comm=udpflood
 //!   netpeer udp-pair addr=127.0.0.1 comm=udppair sockets=K count=N size=A
 //!
@@ -16,6 +16,9 @@
 //! `reply` datagrams of `size` bytes to the last source (recvfrom mode). The
 //! sender never calls bind() (the kernel autobinds it), sends `count`
 //! datagrams (sendto, or send after connect), then takes `recv` replies.
+//! peek=1 makes the receiver peek (MSG_PEEK) at each datagram before taking
+//! it; tolerate=1 makes the sender go on after a failed send and report
+//! how many succeeded.
 //! udp-flood sends and receives `count` datagrams in one tight loop between
 //! two sockets of one process; udp-pair runs `sockets` such pairs at once.
 //!
@@ -283,6 +286,12 @@ impl Udp {
     }
 
     fn send(&self, data: &[u8], to: Option<SocketAddr>) {
+        if let Err(e) = self.try_send(data, to) {
+            fail(format!("send: {e}"));
+        }
+    }
+
+    fn try_send(&self, data: &[u8], to: Option<SocketAddr>) -> std::io::Result<()> {
         let sent = match to {
             Some(addr) => {
                 let (storage, len) = sockaddr_of(addr);
@@ -301,8 +310,18 @@ impl Udp {
             // SAFETY: a valid buffer.
             None => unsafe { libc::send(self.0, data.as_ptr().cast(), data.len(), 0) },
         };
-        if sent != data.len() as isize {
-            fail(format!("send: {}", std::io::Error::last_os_error()));
+        if sent == data.len() as isize {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+
+    /// Looks at the next datagram without taking it.
+    fn peek(&self, buffer: &mut [u8]) {
+        // SAFETY: a valid buffer of the size passed.
+        if unsafe { libc::recv(self.0, buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_PEEK) } < 0 {
+            fail(format!("recv(MSG_PEEK): {}", std::io::Error::last_os_error()));
         }
     }
 
@@ -353,7 +372,11 @@ fn udp_receiver(args: &HashMap<String, String>) {
     let want_source = args.get("recv").is_none_or(|m| m == "recvfrom");
     let mut buffer = vec![0u8; 65536];
     let mut source = None;
+    let peek = args.get("peek").is_some_and(|v| v == "1");
     for _ in 0..number(args, "count", 1) {
+        if peek {
+            socket.peek(&mut buffer);
+        }
         source = socket.receive(&mut buffer, want_source).1.or(source);
     }
     let reply = vec![b'r'; number(args, "size", 0)];
@@ -375,11 +398,21 @@ fn udp_sender(args: &HashMap<String, String>) {
         socket.connect(target);
     }
     let data = vec![b's'; number(args, "size", 100)];
+    let tolerate = args.get("tolerate").is_some_and(|v| v == "1");
+    let mut succeeded = 0;
     for _ in 0..number(args, "count", 1) {
-        socket.send(&data, if connected { None } else { Some(target) });
+        let destination = if connected { None } else { Some(target) };
+        if tolerate {
+            succeeded += usize::from(socket.try_send(&data, destination).is_ok());
+            // Let an ICMP error come back before the next send.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        } else {
+            socket.send(&data, destination);
+            succeeded += 1;
+        }
     }
     say(format!(
-        "SENT local_port={} pid={}",
+        "SENT local_port={} pid={} ok={succeeded}",
         socket.local_port(),
         std::process::id()
     ));

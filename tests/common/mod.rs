@@ -68,3 +68,116 @@ pub const EVENT_WAIT: Duration = Duration::from_secs(5);
 
 /// How long to watch for an unexpected extra event.
 pub const SETTLE: Duration = Duration::from_millis(300);
+
+/// What the lifecycle tests need from each library: its names, and traffic
+/// that produces events of known number.
+pub trait Traffic: testkit::library::EventAbi {
+    /// "tcp" or "udp" (libdriver's argument).
+    const NAME: &'static str;
+    /// Library name in messages.
+    const LIBRARY: &'static str;
+    /// The attach override variable.
+    const ATTACH_ENV: &'static str;
+    /// The plans, best first, as the library lists them.
+    const PLANS: &'static [&'static str];
+    /// Events one unit of traffic produces.
+    const UNIT_EVENTS: usize;
+    /// Runs one unit of traffic; returns its events (exactly, with a settle).
+    fn one_unit(lib: &testkit::library::Library<Self>) -> Vec<Self>;
+    /// Starts traffic producing `events_of(n)` events whose `identity`s are
+    /// distinct; returns a filter for them.
+    fn many(n: usize) -> Box<dyn Fn(&Self) -> bool + Send>;
+    /// Events `many(n)` produces.
+    fn events_of(n: usize) -> usize;
+    /// Distinguishes every event of `many`.
+    fn identity(&self) -> (u16, u16, u64);
+}
+
+impl Traffic for TcpEvent {
+    const NAME: &'static str = "tcp";
+    const LIBRARY: &'static str = "libtcpEvent";
+    const ATTACH_ENV: &'static str = "EBPF_INTERCEPTOR_TCP_ATTACH";
+    const PLANS: &'static [&'static str] = &["fentry", "kprobe", "tp_btf", "raw_tp", "tracepoint"];
+    const UNIT_EVENTS: usize = 2;
+
+    fn one_unit(lib: &testkit::library::Library<Self>) -> Vec<Self> {
+        use testkit::peers::{CloseOrder, Exchange, run_exchange};
+        let report = run_exchange(
+            NETPEER,
+            &Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientFirst),
+            || {},
+        );
+        lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE)
+    }
+
+    fn many(n: usize) -> Box<dyn Fn(&Self) -> bool + Send> {
+        use testkit::peers::Peer;
+        let mut churn = Peer::spawn(NETPEER, "tcp-churn", &[format!("count={n}"), "comm=churn".into()], None);
+        let port = Peer::number(&churn.expect("CHURNED"), "port") as u16;
+        churn.finish();
+        Box::new(move |e: &Self| e.SPT == port || e.DPT == port)
+    }
+
+    fn events_of(n: usize) -> usize {
+        2 * n
+    }
+
+    fn identity(&self) -> (u16, u16, u64) {
+        (self.SPT, self.DPT, 0)
+    }
+}
+
+impl Traffic for UdpEvent {
+    const NAME: &'static str = "udp";
+    const LIBRARY: &'static str = "libudpEvent";
+    const ATTACH_ENV: &'static str = "EBPF_INTERCEPTOR_UDP_ATTACH";
+    const PLANS: &'static [&'static str] = &["tp_btf", "fentry", "kprobe", "raw_tp", "tracepoint"];
+    /// A datagram sent and received, both sockets closed.
+    const UNIT_EVENTS: usize = 4;
+
+    fn one_unit(lib: &testkit::library::Library<Self>) -> Vec<Self> {
+        use testkit::peers::{UdpExchange, run_udp_exchange};
+        let exchange = UdpExchange {
+            count: 1,
+            reply: 0,
+            ..UdpExchange::new("127.0.0.1", "127.0.0.1")
+        };
+        let report = run_udp_exchange(NETPEER, &exchange);
+        lib.collect_exactly(
+            |e| e.SPT == report.sender_port || e.SPT == report.receiver_port,
+            4,
+            EVENT_WAIT,
+            SETTLE,
+        )
+    }
+
+    fn many(n: usize) -> Box<dyn Fn(&Self) -> bool + Send> {
+        use testkit::peers::Peer;
+        let mut flood = Peer::spawn(
+            NETPEER,
+            "udp-flood",
+            &[format!("count={n}"), "comm=udpflood".into()],
+            None,
+        );
+        let done = flood.expect("FLOODED");
+        let ports = (
+            Peer::number(&done, "sender_port") as u16,
+            Peer::number(&done, "receiver_port") as u16,
+        );
+        flood.finish();
+        Box::new(move |e: &Self| e.SPT == ports.0 || e.SPT == ports.1)
+    }
+
+    /// A send and a receive per datagram, and two closes.
+    fn events_of(n: usize) -> usize {
+        2 * n + 2
+    }
+
+    /// Totals grow with every call; a close repeats its socket's last totals
+    /// but not its time.
+    fn identity(&self) -> (u16, u16, u64) {
+        (self.SPT, 0, self.EventTime)
+    }
+}
+
+use testkit::udp::UdpEvent;

@@ -173,14 +173,28 @@ pub struct CFunction {
 }
 
 impl CFunction {
-    /// The prototype, e.g. `void AddProbe(const char *bpf_program)`.
-    pub fn prototype(&self) -> String {
-        let params = if self.params.is_empty() {
+    fn params(&self) -> String {
+        if self.params.is_empty() {
             "void".to_owned()
         } else {
             self.params.join(", ")
+        }
+    }
+
+    /// The prototype, e.g. `void AddProbe(const char *bpf_program)`.
+    pub fn prototype(&self) -> String {
+        format!("{} {}({})", self.ret, self.name, self.params())
+    }
+
+    /// A pointer type for dlsym(), e.g.
+    /// `typedef void (*tcpEvent_AddProbe_fn)(const char *bpf_program)`.
+    pub fn pointer_typedef(&self, prefix: &str) -> String {
+        let name = if self.name.starts_with(prefix) {
+            format!("{}_fn", self.name)
+        } else {
+            format!("{prefix}_{}_fn", self.name)
         };
-        format!("{} {}({params})", self.ret, self.name)
+        format!("typedef {} (*{name})({})", self.ret, self.params())
     }
 }
 
@@ -225,6 +239,9 @@ macro_rules! c_api {
 pub struct HeaderSpec<'a> {
     /// File name, e.g. `tcpEvent.h`; also gives the include guard.
     pub file_name: &'a str,
+    /// The library's prefix (`tcpEvent`): its additive calls carry it, and the
+    /// function-pointer typedefs for dlsym() are named `<prefix>_<name>_fn`.
+    pub prefix: &'a str,
     /// Crate that holds the definitions, named in the "generated" note.
     pub source: &'a str,
     /// Text placed at the top, before the declarations.
@@ -338,10 +355,27 @@ pub fn render_header(spec: &HeaderSpec<'_>) -> String {
         let _ = writeln!(out, "#endif\n");
     }
     out.push_str("#pragma pack(pop)\n\n");
-    for function in &spec.functions {
+    // The original's names are the same in both libraries with different
+    // signatures, so one translation unit cannot declare both sets; a
+    // program that dlopen()s both defines EVENT_INTERCEPTOR_DLOPEN_ONLY and
+    // uses the typedefs below.
+    let (own, original): (Vec<&CFunction>, Vec<&CFunction>) =
+        spec.functions.iter().partition(|f| f.name.starts_with(spec.prefix));
+    out.push_str("#ifndef EVENT_INTERCEPTOR_DLOPEN_ONLY\n\n");
+    for function in &original {
         push_comment(&mut out, "", function.doc);
         let _ = writeln!(out, "{};\n", function.prototype());
     }
+    out.push_str("#endif /* EVENT_INTERCEPTOR_DLOPEN_ONLY */\n\n");
+    for function in &own {
+        push_comment(&mut out, "", function.doc);
+        let _ = writeln!(out, "{};\n", function.prototype());
+    }
+    let _ = writeln!(out, "/* Pointer types for dlsym(), one per function above. */");
+    for function in &spec.functions {
+        let _ = writeln!(out, "{};", function.pointer_typedef(spec.prefix));
+    }
+    out.push('\n');
     let _ = writeln!(out, "#ifdef __cplusplus\n}}\n#endif\n\n#endif /* {guard} */");
     out
 }

@@ -395,6 +395,8 @@ impl<T: Tracer> Interceptor<T> {
             info.final_counters = [0; counter::COUNT];
             info.perf_lost = 0;
             info.malformed = 0;
+            // A new attempt: an error from the last one no longer applies.
+            info.last_error.clear();
         }
         // Read here, on the caller's thread: the variables count as of AddProbe.
         let settings = match Settings::from_env::<T>() {

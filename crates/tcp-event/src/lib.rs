@@ -218,6 +218,7 @@ library_exports! {
 pub fn c_header() -> String {
     render_header(&HeaderSpec {
         file_name: "tcpEvent.h",
+        prefix: "tcpEvent",
         source: "crates/tcp-event (libtcpEvent.so)",
         preamble: format!(
             "libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.\n\

@@ -253,6 +253,7 @@ library_exports! {
 pub fn c_header() -> String {
     render_header(&HeaderSpec {
         file_name: "udpEvent.h",
+        prefix: "udpEvent",
         source: "crates/udp-event (libudpEvent.so)",
         preamble: format!(
             "libudpEvent.so: per-socket UDP totals, an event per send or receive call\n\

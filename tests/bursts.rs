@@ -1,16 +1,17 @@
-//! Bursts of thousands of closes while nobody dequeues: the queue keeps the
-//! newest 1024, counts what it shed, the counts add up, memory stays flat,
-//! and stderr gets at most one shedding line a second. Runs in libdriver so
-//! stderr and RSS are this scenario's alone.
+//! Bursts while nobody dequeues: thousands of TCP closes, 100,000 UDP
+//! datagram pairs. The queue keeps the newest 1024, counts what it shed, the
+//! counts add up, kernel-side totals stay exact, memory stays flat, and
+//! stderr gets at most one shedding line a second. Runs in libdriver so
+//! stderr and RSS are the scenario's alone.
 
 mod common;
 
 use common::{NETPEER, field, libdriver};
 
-fn rounds(stdout: &str) -> Vec<std::collections::HashMap<String, u64>> {
+fn lines_of(stdout: &str, key: &str) -> Vec<std::collections::HashMap<String, u64>> {
     stdout
         .lines()
-        .filter(|l| l.starts_with("ROUND "))
+        .filter(|l| l.starts_with(&format!("{key} ")))
         .map(|line| {
             line.split_whitespace()
                 .filter_map(|w| {
@@ -40,7 +41,7 @@ fn burst_without_consumer_sheds_oldest_and_counts() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert_eq!(field(&stdout, "ERROR", "x"), None, "{stdout}");
-    let rounds = rounds(&stdout);
+    let rounds = lines_of(&stdout, "ROUND");
     assert_eq!(rounds.len(), 3, "{stdout}");
     let mut previous_emitted = 0;
     for round in &rounds {
@@ -79,6 +80,65 @@ fn burst_without_consumer_sheds_oldest_and_counts() {
         stderr
             .lines()
             .all(|l| l.starts_with("libtcpEvent: event queue full: shed the ")),
+        "unexpected stderr:\n{stderr}"
+    );
+}
+
+/// 100,000 sendto/recvfrom pairs in a tight loop, nobody dequeuing: almost
+/// every event is shed, yet the last events (the closes) carry the exact
+/// kernel totals, and every record is accounted for.
+#[test]
+fn udp_flood_totals_stay_exact_while_shedding() {
+    const DATAGRAMS: u64 = 100_000;
+    const SIZE: u64 = 64;
+    let output = libdriver(
+        &[
+            "udp",
+            "burst",
+            &format!("netpeer={NETPEER}"),
+            &format!("count={DATAGRAMS}"),
+            "rounds=1",
+            "tail=2",
+        ],
+        &[],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let flood = &lines_of(&stdout, "FLOODED")[0];
+    let round = &lines_of(&stdout, "ROUND")[0];
+    let tail = lines_of(&stdout, "EVENT");
+    // A send and a receive per datagram, and the two closes.
+    let generated = round["emitted"] + round["lost"];
+    assert!(generated >= 2 * DATAGRAMS + 2, "{round:?}");
+    assert_eq!(
+        round["emitted"],
+        round["delivered"] + round["shed"] + round["queued"] + round["discarded"] + round["malformed"],
+        "{round:?}"
+    );
+    assert!(round["shed"] >= 2 * DATAGRAMS + 2 - 1024 - round["lost"], "{round:?}");
+    // The two newest events are the closes, with the exact totals.
+    let sender = tail
+        .iter()
+        .find(|e| e["port"] == flood["sender_port"])
+        .expect("sender close");
+    let receiver = tail
+        .iter()
+        .find(|e| e["port"] == flood["receiver_port"])
+        .expect("receiver close");
+    assert_eq!(
+        (sender["tx"], sender["txp"], sender["rx"], sender["rxp"]),
+        (DATAGRAMS * SIZE, DATAGRAMS, 0, 0)
+    );
+    assert_eq!(
+        (receiver["tx"], receiver["txp"], receiver["rx"], receiver["rxp"]),
+        (0, 0, DATAGRAMS * SIZE, DATAGRAMS)
+    );
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.starts_with("libudpEvent: event queue full: shed the ")),
         "unexpected stderr:\n{stderr}"
     );
 }
