@@ -310,3 +310,39 @@ fn uid_follows_the_owner() {
     lib.cleanup();
     check_exchange(&exchange, &IPV4, &report, &events);
 }
+
+/// A full owner map is counted, and the event it leaves without an owner
+/// says so (pid 0, no task, the socket's uid) instead of guessing.
+#[test]
+fn full_owner_map_is_counted_not_guessed() {
+    with_env(&[("EBPF_INTERCEPTOR_TCP_MAX_SOCKETS", "1")], || {
+        let lib = TcpLibrary::load();
+        lib.start();
+        // The client's connect() takes the one entry; the server's accept()
+        // and close() find no room. The client's entry is freed when its
+        // socket closes, before the server's does.
+        let exchange = Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientFirst);
+        let report = run_exchange(NETPEER, &exchange, || {});
+        let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+        let stats = lib.stats();
+        lib.cleanup();
+        let (map_full, owner_unknown) = (stats.map_full, stats.owner_unknown);
+        assert!(map_full >= 1, "{stats:?}");
+        assert_eq!(owner_unknown, 1, "{stats:?}");
+        let client = events
+            .iter()
+            .find(|e| e.SPT == report.client_port)
+            .expect("client event");
+        let server = events
+            .iter()
+            .find(|e| e.SPT == report.server_port)
+            .expect("server event");
+        let (client_pid, server_pid, server_uid) = (client.pid, server.pid, server.UserId);
+        assert_eq!((client_pid, client.task()), (report.client_pid, "tcpcli".to_owned()));
+        assert_eq!(
+            (server_pid, server.task(), server_uid),
+            (0, String::new(), 0),
+            "{server:?}"
+        );
+    });
+}

@@ -165,6 +165,12 @@ fn check_socket(events: &[UdpEvent], wants: &[Want], window: (u64, u64), close: 
 fn traced(x: UdpExchange, s: Sides) {
     let lib = UdpLibrary::load();
     lib.start();
+    traced_with(&lib, x, s);
+    lib.cleanup();
+}
+
+/// Runs an exchange under a started library and checks both sockets.
+fn traced_with(lib: &UdpLibrary, x: UdpExchange, s: Sides) {
     let r = run_udp_exchange(NETPEER, &x);
     // Events of the two sockets interleave; take each socket's own.
     let both = lib.collect_exactly(
@@ -173,7 +179,6 @@ fn traced(x: UdpExchange, s: Sides) {
         EVENT_WAIT,
         SETTLE,
     );
-    lib.cleanup();
     let sender: Vec<UdpEvent> = both.iter().copied().filter(|e| e.SPT == r.sender_port).collect();
     let receiver: Vec<UdpEvent> = both.iter().copied().filter(|e| e.SPT == r.receiver_port).collect();
     check_socket(&sender, &sender_wants(&x, &s, &r), r.window, r.sender_close);
@@ -551,4 +556,61 @@ fn failed_sends_do_not_count() {
         "an event per successful send, and the close: {events:#?}"
     );
     assert_eq!(events[events.len() - 1].totals(), (30 * ok, ok as u32, 0, 0));
+}
+
+/// A full socket map is counted and never gives wrong totals (the sockets
+/// that found no room give no events), and closing frees the entries.
+#[test]
+fn full_socket_map_is_counted_and_close_frees_entries() {
+    with_env(&[("EBPF_INTERCEPTOR_UDP_MAX_SOCKETS", "2")], || {
+        let lib = UdpLibrary::load();
+        lib.start();
+        // Two connected pairs in one process, all four sockets open at once:
+        // the first pair takes the two entries.
+        let mut pairs = Peer::spawn(
+            NETPEER,
+            "udp-pair",
+            &["sockets=2".into(), "count=1".into(), "size=40".into(), "hold=1".into()],
+            None,
+        );
+        let first = pairs.expect("PAIR");
+        let second = pairs.expect("PAIR");
+        pairs.expect("HOLDING");
+        let stats = lib.stats();
+        let map_full = stats.map_full;
+        // The second pair: two sends and two receives found no room.
+        assert_eq!(map_full, 4, "{stats:?}");
+        pairs.release();
+        pairs.expect("CLOSED");
+        pairs.finish();
+        let port = |values: &std::collections::HashMap<String, String>, key: &str| Peer::number(values, key) as u16;
+        let tracked = [port(&first, "sender_port"), port(&first, "receiver_port")];
+        let untracked = [port(&second, "sender_port"), port(&second, "receiver_port")];
+        let events = lib.collect_exactly(
+            |e| {
+                let port = e.SPT;
+                tracked.contains(&port) || untracked.contains(&port)
+            },
+            4,
+            EVENT_WAIT,
+            SETTLE,
+        );
+        assert_eq!(
+            events.len(),
+            4,
+            "the first pair's call and close each, nothing for the second: {events:#?}"
+        );
+        assert!(events.iter().all(|e| tracked.contains(&{ e.SPT })), "{events:#?}");
+        // Their closes freed the entries: the next sockets are tracked again.
+        traced_with(
+            &lib,
+            UdpExchange {
+                count: 1,
+                reply: 0,
+                ..UdpExchange::new("127.0.0.1", "127.0.0.1")
+            },
+            V4,
+        );
+        lib.cleanup();
+    });
 }

@@ -185,6 +185,19 @@ fn configure_transport(open: &mut OpenObject, config: &ObjectConfig) -> Result<(
     write_rodata(open, "interceptor_config", &interceptor_config)
 }
 
+/// A library's own load-time settings (what its environment variables
+/// amount to).
+#[derive(Debug, Clone, Default)]
+pub struct TracerConfig {
+    /// `.rodata` values written before loading.
+    pub rodata: Vec<RodataValue>,
+    /// Capacities of maps, overriding the object's (map name, entries).
+    pub map_entries: Vec<(&'static str, u32)>,
+    /// How often the polling thread runs the plan's map iterators (never
+    /// when `None`).
+    pub periodic: Option<std::time::Duration>,
+}
+
 /// A `.rodata` value a library sets before loading (its own settings).
 #[derive(Debug, Clone)]
 pub struct RodataValue {
@@ -200,7 +213,7 @@ pub fn load_plan(
     plan: &'static AttachPlan,
     kernel: &mut KernelFacts,
     config: &ObjectConfig,
-    rodata: &[RodataValue],
+    tracer: &TracerConfig,
 ) -> Result<LoadedProbes, String> {
     plan.check(kernel)?;
     let (programs, left_out) = plan.resolve(kernel)?;
@@ -222,8 +235,16 @@ pub fn load_plan(
         Ok(())
     };
     configure_transport(&mut open, config)?;
-    for value in rodata {
+    for value in &tracer.rodata {
         write_rodata(&mut open, value.name, &value.bytes)?;
+    }
+    for &(name, entries) in &tracer.map_entries {
+        let mut map = open
+            .maps_mut()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| format!("map {name} is missing from the BPF object"))?;
+        map.set_max_entries(entries)
+            .map_err(|e| format!("cannot size map {name}: {e}"))?;
     }
     let object = open
         .load()

@@ -18,7 +18,8 @@ use crate::abi::{CStruct, copy_c_string};
 use crate::attach::{AttachPlan, KernelFacts, check_privilege, find_plan};
 use crate::clock::WallClock;
 use crate::diag;
-use crate::loader::{self, LoadedProbes, ObjectConfig, RodataValue, TransportKind, counter};
+pub use crate::loader::TracerConfig;
+use crate::loader::{self, LoadedProbes, ObjectConfig, TransportKind, counter};
 use crate::queue::{EventQueue, Popped};
 use crate::stats::InterceptorStats;
 
@@ -28,6 +29,18 @@ pub const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Overrides the transport (`ringbuf` or `perf`) for both libraries.
 pub const TRANSPORT_ENV: &str = "EBPF_INTERCEPTOR_TRANSPORT";
+
+/// Reads a per-socket map capacity (`EBPF_INTERCEPTOR_*_MAX_SOCKETS`):
+/// `None` keeps the object's 65,536.
+pub fn capacity_from_env(variable: &str) -> Result<Option<u32>, String> {
+    match std::env::var(variable).ok().as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=16_777_216).contains(&n) => Ok(Some(n)),
+            _ => Err(format!("{variable}={text} is not a socket count; use 1 to 16777216")),
+        },
+    }
+}
 
 /// What a library adds to the shared machinery.
 pub trait Tracer: 'static {
@@ -51,23 +64,12 @@ pub trait Tracer: 'static {
     fn convert(sample: &[u8], clock: &WallClock) -> Option<Self::Event>;
 }
 
-/// What a library's own settings (its environment variables) amount to.
-#[derive(Debug, Clone, Default)]
-pub struct TracerConfig {
-    /// `.rodata` values written before loading.
-    pub rodata: Vec<RodataValue>,
-    /// How often the polling thread runs the plan's map iterators (never
-    /// when `None`).
-    pub periodic: Option<Duration>,
-}
-
 /// Settings read from the environment when a session starts.
 #[derive(Debug, Clone)]
 struct Settings {
     forced_plan: Option<String>,
     object: ObjectConfig,
-    rodata: Vec<RodataValue>,
-    periodic: Option<Duration>,
+    tracer: TracerConfig,
 }
 
 impl Settings {
@@ -104,15 +106,14 @@ impl Settings {
                 // pending; otherwise the drain timer collects records.
                 wakeup_batch_bytes: T::RING_BYTES / 8,
             },
-            rodata: tracer.rodata,
-            periodic: tracer.periodic,
+            tracer,
         })
     }
 }
 
 fn attach_best<T: Tracer>(settings: &Settings, kernel: &mut KernelFacts) -> Result<LoadedProbes, String> {
     let load = |plan: &'static AttachPlan, kernel: &mut KernelFacts| {
-        loader::load_plan(T::bpf_object(), plan, kernel, &settings.object, &settings.rodata)
+        loader::load_plan(T::bpf_object(), plan, kernel, &settings.object, &settings.tracer)
     };
     if let Some(name) = &settings.forced_plan {
         let plan = find_plan(T::plans(), name).ok_or_else(|| format!("unknown attach path {name}"))?;
@@ -158,7 +159,7 @@ pub fn probe_plan<T: Tracer>(name: &str) -> ProbeOutcome {
         return ProbeOutcome::CannotProbe(format!("{name} is not an attach path; known: {}", known.join(", ")));
     };
     let mut kernel = KernelFacts::default();
-    match loader::load_plan(T::bpf_object(), plan, &mut kernel, &settings.object, &settings.rodata) {
+    match loader::load_plan(T::bpf_object(), plan, &mut kernel, &settings.object, &settings.tracer) {
         Ok(_) => ProbeOutcome::Supported,
         Err(reason) => ProbeOutcome::Unsupported(reason),
     }
@@ -551,9 +552,9 @@ impl<T: Tracer> Interceptor<T> {
             last_line: None,
         };
         let mut result = Ok(());
-        let mut next_periodic = settings.periodic.map(|every| Instant::now() + every);
+        let mut next_periodic = settings.tracer.periodic.map(|every| Instant::now() + every);
         while !stop.load(Ordering::SeqCst) {
-            if let (Some(every), Some(due)) = (settings.periodic, next_periodic)
+            if let (Some(every), Some(due)) = (settings.tracer.periodic, next_periodic)
                 && Instant::now() >= due
             {
                 // Its records land in the ring and are drained just below.

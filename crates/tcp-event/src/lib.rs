@@ -14,6 +14,7 @@ use interceptor_core::abi::{HeaderSpec, RenderedStruct, render_header};
 use interceptor_core::attach::{AttachPlan, Program, Requirement};
 use interceptor_core::clock::WallClock;
 use interceptor_core::ffi::{copy_c_string_arg, guard};
+use interceptor_core::session::{TracerConfig, capacity_from_env};
 use interceptor_core::stats::InterceptorStats;
 use interceptor_core::{Interceptor, Tracer, c_api, c_struct, diag, exports, library_exports};
 
@@ -56,6 +57,9 @@ c_struct! {
 
 /// Environment variable forcing an attach path (see [`PLANS`]).
 pub const ATTACH_ENV: &str = "EBPF_INTERCEPTOR_TCP_ATTACH";
+
+/// Environment variable sizing the owner map (sockets tracked at once).
+pub const MAX_SOCKETS_ENV: &str = "EBPF_INTERCEPTOR_TCP_MAX_SOCKETS";
 
 const STATE_BTF: Program = Program::Auto("tcp_state_btf");
 const RELEASE: Program = Program::Optional {
@@ -151,6 +155,14 @@ impl Tracer for TcpTracer {
 
     fn plans() -> &'static [AttachPlan] {
         &PLANS
+    }
+
+    fn configure() -> Result<TracerConfig, String> {
+        let capacity = capacity_from_env(MAX_SOCKETS_ENV)?;
+        Ok(TracerConfig {
+            map_entries: capacity.map(|n| ("tcp_owners", n)).into_iter().collect(),
+            ..TracerConfig::default()
+        })
     }
 
     fn convert(sample: &[u8], clock: &WallClock) -> Option<TcpEvent> {

@@ -15,7 +15,7 @@ use interceptor_core::abi::{HeaderSpec, RenderedStruct, render_header};
 use interceptor_core::attach::{AttachPlan, Program, Requirement, describe_plans};
 use interceptor_core::clock::WallClock;
 use interceptor_core::loader::RodataValue;
-use interceptor_core::session::TracerConfig;
+use interceptor_core::session::{TracerConfig, capacity_from_env};
 use interceptor_core::stats::InterceptorStats;
 use interceptor_core::{Interceptor, Tracer, c_api, c_struct, exports, library_exports};
 
@@ -60,6 +60,9 @@ c_struct! {
 
 /// Environment variable forcing an attach path (see [`PLANS`]).
 pub const ATTACH_ENV: &str = "EBPF_INTERCEPTOR_UDP_ATTACH";
+
+/// Environment variable sizing the per-socket map (sockets tracked at once).
+pub const MAX_SOCKETS_ENV: &str = "EBPF_INTERCEPTOR_UDP_MAX_SOCKETS";
 
 /// Environment variable turning on coalescing: at most one event per socket
 /// per this many milliseconds, plus the close event (0 or unset: one event
@@ -206,11 +209,13 @@ impl Tracer for UdpTracer {
     fn configure() -> Result<TracerConfig, String> {
         let interval = coalesce_interval(std::env::var(COALESCE_ENV).ok().as_deref())?;
         let coalesce_ns = interval.map_or(0, |d| d.as_nanos() as u64);
+        let capacity = capacity_from_env(MAX_SOCKETS_ENV)?;
         Ok(TracerConfig {
             rodata: vec![RodataValue {
                 name: "udp_config",
                 bytes: coalesce_ns.to_ne_bytes().to_vec(),
             }],
+            map_entries: capacity.map(|n| ("udp_sockets", n)).into_iter().collect(),
             periodic: interval,
         })
     }
