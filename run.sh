@@ -3,10 +3,12 @@
 # loads BPF programs and installs into /opt/RealTimeKql).
 #
 #   ./run.sh monitor   set up, build, install, then run the live TCP and UDP monitor
-#   ./run.sh test      set up, build, install, then run every check and test
+#   ./run.sh test      set up, build, install, then run every check and test,
+#                      including the kernel matrix (host + Debian kernels in QEMU)
 #   ./run.sh setup     install the Debian packages the build and tests need
 #   ./run.sh build     build the libraries (release)
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
+#   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes bench/RESULTS.md
 set -euo pipefail
@@ -16,6 +18,8 @@ PREFIX=${PREFIX:-/opt/RealTimeKql}
 # clang compiles the BPF programs; libelf, zlib and pkg-config are what
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
+# The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
+TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
 HEADERS=(include/tcpEvent.h include/udpEvent.h)
 
@@ -37,8 +41,11 @@ missing_packages() {
 
 setup() {
     require_root setup
-    local missing
-    missing=$(missing_packages "${BUILD_PACKAGES[@]}")
+    local missing packages=("${BUILD_PACKAGES[@]}")
+    if [ "${1:-}" = test ]; then
+        packages+=("${TEST_PACKAGES[@]}")
+    fi
+    missing=$(missing_packages "${packages[@]}")
     if [ -n "$missing" ]; then
         log "installing Debian packages: $(echo $missing)"
         apt-get update -qq
@@ -73,7 +80,7 @@ monitor() {
 }
 
 run_tests() {
-    setup
+    setup test
     install_libraries
     log "formatting and lints"
     cargo fmt --all -- --check
@@ -82,6 +89,13 @@ run_tests() {
     # One test at a time per binary: the tests share the kernel's hooks and
     # each library is a process-wide singleton.
     cargo test --release --workspace --locked -- --test-threads=1
+    matrix
+}
+
+matrix() {
+    log "kernel matrix: the suites once per attach path and once automatic, on this host and on Debian kernels under QEMU"
+    cargo test --release --workspace --locked --no-run
+    target/release/kernel-matrix "$@"
 }
 
 headers() {
@@ -103,8 +117,9 @@ case "${1:-}" in
     install) setup; install_libraries ;;
     headers) headers ;;
     bench) require_root bench; bench ;;
+    matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
     *)
-        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

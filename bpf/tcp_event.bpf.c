@@ -19,6 +19,7 @@
 #include "tcp_event.h"
 
 EXPORT_LAYOUT(struct tcp_close_record, layout_tcp_close_record);
+EXPORT_LAYOUT(enum tcp_record_kind, layout_tcp_record_kind);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -26,6 +27,15 @@ struct {
 	__type(key, __u64);
 	__type(value, struct socket_owner);
 } tcp_owners SEC(".maps");
+
+/* Counters each live connection last reported in a snapshot: unchanged
+ * connections are not reported again. Sized like tcp_owners by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct tcp_snapshot_counters);
+} tcp_snapshots SEC(".maps");
 
 static __always_inline int is_tcp_socket(struct sock *sk)
 {
@@ -67,14 +77,16 @@ static __always_inline void remember_current_owner(struct sock *sk)
 		remember_current_owner_of(sk, BPF_CORE_READ(sk, __sk_common.skc_state));
 }
 
-/* Direct loads through BTF-typed pointers (tp_btf). */
+/* Direct loads through BTF-typed pointers (tp_btf, iter/tcp). */
 #define STATE_HANDLER on_state_change_btf
+#define FILL_RECORD fill_record_btf
 #define SK_READ(sk, field) ((sk)->field)
 #define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
 #define TCP_SOCK(sk) bpf_skc_to_tcp_sock(sk)
 #define TP_READ(tp, field) ((tp)->field)
 #include "tcp_state.bpf.h"
 #undef STATE_HANDLER
+#undef FILL_RECORD
 #undef SK_READ
 #undef SK_READ_INTO
 #undef TCP_SOCK
@@ -82,6 +94,7 @@ static __always_inline void remember_current_owner(struct sock *sk)
 
 /* CO-RE probe reads (raw_tp, tracepoint: untyped pointers). */
 #define STATE_HANDLER on_state_change_probed
+#define FILL_RECORD fill_record_probed
 #define SK_READ(sk, field) BPF_CORE_READ(sk, field)
 #define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
 #define TCP_SOCK(sk) (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP ? (struct tcp_sock *)(sk) : NULL)
@@ -191,5 +204,54 @@ int tcp_seed_owners(struct bpf_iter__task_file *ctx)
 		return 0;
 	owner_from_task(&owner, task);
 	store_owner(sk, &owner, BPF_NOEXIST);
+	return 0;
+}
+
+/* Live-connection snapshot, run by user space every snapshot interval: a
+ * record for each established or closing connection whose counters changed
+ * since it was last reported. Same meanings and owner as the close record. */
+SEC("iter/tcp")
+int tcp_snapshot(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_close_record record = {};
+	struct tcp_snapshot_counters now = {}, *last;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u64 key;
+
+	if (!skc)
+		return 0;
+	/* NULL for request and TIME_WAIT sockets, which are not connections. */
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	switch (skc->skc_state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
+		break;
+	default:	/* LISTEN, SYN_SENT, SYN_RECV, CLOSE */
+		return 0;
+	}
+	record.family = skc->skc_family;
+	if (!is_inet_family(record.family))
+		return 0;
+	sk = (struct sock *)tp;
+	key = (__u64)sk;
+	now.bytes_received = tp->bytes_received;
+	now.bytes_acked = tp->bytes_acked;
+	now.data_segs_out = tp->data_segs_out;
+	now.data_segs_in = tp->data_segs_in;
+	last = bpf_map_lookup_elem(&tcp_snapshots, &key);
+	if (last && last->bytes_received == now.bytes_received && last->bytes_acked == now.bytes_acked &&
+	    last->data_segs_out == now.data_segs_out && last->data_segs_in == now.data_segs_in)
+		return 0;
+	count_update_failure(bpf_map_update_elem(&tcp_snapshots, &key, &now, BPF_ANY));
+	fill_record_btf(&record, sk, tp, key, TCP_RECORD_SNAPSHOT);
+	emit_record(ctx, &record, sizeof(record));
 	return 0;
 }

@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The record the TCP object sends to user space, one per connection reaching
- * TCP_CLOSE. Mirrored by `TcpCloseRecord` in crates/tcp-event/src/record.rs
- * and checked against this object's BTF by a test.
+ * The record the TCP object sends to user space: one per connection reaching
+ * TCP_CLOSE, and the live-connection snapshots. Mirrored by `TcpCloseRecord`
+ * in crates/tcp-event/src/record.rs and checked against this object's BTF by
+ * a test.
  */
 #ifndef TCP_EVENT_H
 #define TCP_EVENT_H
+
+enum tcp_record_kind {
+	TCP_RECORD_CLOSE = 0,	/* the connection reached TCP_CLOSE */
+	TCP_RECORD_SNAPSHOT = 1,	/* a live connection whose counters changed */
+};
+
+/* The counters a snapshot last reported for a socket. */
+struct tcp_snapshot_counters {
+	__u64 bytes_received;
+	__u64 bytes_acked;
+	__u32 data_segs_out;
+	__u32 data_segs_in;
+};
 
 struct tcp_close_record {
 	/* bpf_ktime_get_boot_ns() at the close; user space adds the epoch offset */
@@ -25,7 +39,8 @@ struct tcp_close_record {
 	__u16 dport;
 	/* 1 when pid/uid/comm come from a process-context observation */
 	__u8 owner_known;
-	__u8 reserved;
+	/* enum tcp_record_kind */
+	__u8 kind;
 	char comm[16];
 	/* network byte order; IPv4 uses the first 4 bytes */
 	__u8 saddr[16];

@@ -7,7 +7,10 @@
 #include <stdint.h>
 
 /*
- * libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.
+ * libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE, and
+ * live-connection snapshots of established and closing connections whose
+ * counters changed, every EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS seconds (default 6, 0: none).
+ * A snapshot has task[127] == 1 (tcpEvent_IsSnapshot); a close has 0.
  * Drop-in for the original BCC-based library: same functions, same packed
  * 430-byte struct tcp_event_t. Monitors usually dlopen() the library from
  * /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions
@@ -62,7 +65,7 @@ struct tcp_event_t {
     uint16_t SPT; /* offset 42 */
     /* Remote port, host byte order. */
     uint16_t DPT; /* offset 44 */
-    /* Owner's command name (comm, at most 15 characters), NUL-terminated. */
+    /* Owner's command name (comm, at most 15 characters), NUL-terminated. task[127] is 1 in a live-connection snapshot and 0 in a close event (see tcpEvent_IsSnapshot). */
     char task[128]; /* offset 46 */
     /* Local address as inet_ntop text; ::ffff:a.b.c.d for IPv4 on a dual-stack socket. */
     char SADDR[128]; /* offset 174 */
@@ -98,13 +101,15 @@ struct event_interceptor_stats {
     uint64_t kernel_emitted; /* offset 56 */
     /* Records user space could not parse (always 0 unless the BPF object and library disagree). */
     uint64_t malformed; /* offset 64 */
+    /* Periodic kernel-side passes that failed (TCP snapshots, UDP coalescing flush). */
+    uint64_t periodic_failures; /* offset 72 */
     /* getStatus() at the time of the call. */
-    uint32_t status; /* offset 72 */
+    uint32_t status; /* offset 80 */
     /* Attach path in use ("tp_btf", "fentry", ...), empty before setup completes. */
-    char attach_path[32]; /* offset 76 */
+    char attach_path[32]; /* offset 84 */
     /* Transport in use: "ringbuf" or "perf". */
-    char transport[16]; /* offset 108 */
-}; /* 124 bytes */
+    char transport[16]; /* offset 116 */
+}; /* 132 bytes */
 #endif
 
 #pragma pack(pop)
@@ -177,6 +182,13 @@ size_t tcpEvent_GetLastError(char *buffer, size_t size);
  */
 int32_t tcpEvent_ProbeAttachPath(const char *path, char *reason, size_t size);
 
+/*
+ * Additive: 1 if *event is a live-connection snapshot, 0 if it is a
+ * close event (or NULL). The rule, usable without this call: task[127]
+ * is 1 in snapshots and 0 in close events (comm never reaches it).
+ */
+int32_t tcpEvent_IsSnapshot(const struct tcp_event_t *event);
+
 /* Pointer types for dlsym(), one per function above. */
 typedef void (*tcpEvent_AddProbe_fn)(const char *bpf_program);
 typedef int32_t (*tcpEvent_setupBPF_fn)(const char *bpf_program);
@@ -187,6 +199,7 @@ typedef int32_t (*tcpEvent_DequeueTimeout_fn)(struct tcp_event_t *event, uint32_
 typedef int32_t (*tcpEvent_GetStats_fn)(struct event_interceptor_stats *stats);
 typedef size_t (*tcpEvent_GetLastError_fn)(char *buffer, size_t size);
 typedef int32_t (*tcpEvent_ProbeAttachPath_fn)(const char *path, char *reason, size_t size);
+typedef int32_t (*tcpEvent_IsSnapshot_fn)(const struct tcp_event_t *event);
 
 #ifdef __cplusplus
 }

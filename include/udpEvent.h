@@ -103,13 +103,15 @@ struct event_interceptor_stats {
     uint64_t kernel_emitted; /* offset 56 */
     /* Records user space could not parse (always 0 unless the BPF object and library disagree). */
     uint64_t malformed; /* offset 64 */
+    /* Periodic kernel-side passes that failed (TCP snapshots, UDP coalescing flush). */
+    uint64_t periodic_failures; /* offset 72 */
     /* getStatus() at the time of the call. */
-    uint32_t status; /* offset 72 */
+    uint32_t status; /* offset 80 */
     /* Attach path in use ("tp_btf", "fentry", ...), empty before setup completes. */
-    char attach_path[32]; /* offset 76 */
+    char attach_path[32]; /* offset 84 */
     /* Transport in use: "ringbuf" or "perf". */
-    char transport[16]; /* offset 108 */
-}; /* 124 bytes */
+    char transport[16]; /* offset 116 */
+}; /* 132 bytes */
 #endif
 
 #pragma pack(pop)

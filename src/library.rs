@@ -56,6 +56,7 @@ pub struct Library<E: EventAbi> {
     get_stats: StatsFn,
     last_error: LastErrorFn,
     probe: ProbeFn,
+    is_snapshot: Option<unsafe extern "C" fn(*const E) -> i32>,
     _event: PhantomData<E>,
 }
 
@@ -86,6 +87,7 @@ impl<E: EventAbi> Library<E> {
                 get_stats: lib.function(&additive("GetStats")).unwrap(),
                 last_error: lib.function(&additive("GetLastError")).unwrap(),
                 probe: lib.function(&additive("ProbeAttachPath")).unwrap(),
+                is_snapshot: lib.function(&additive("IsSnapshot")).ok(),
                 lib,
                 _event: PhantomData,
             }
@@ -166,6 +168,13 @@ impl<E: EventAbi> Library<E> {
         // SAFETY: valid C string and a buffer of the size passed.
         let result = unsafe { (self.probe)(path.as_ptr(), buffer.as_mut_ptr(), buffer.len()) };
         (result, crate::c_text(&buffer))
+    }
+
+    /// *_IsSnapshot (TCP only); `None` passes NULL.
+    pub fn is_snapshot(&self, event: Option<&E>) -> i32 {
+        let call = self.is_snapshot.expect("this library has no IsSnapshot");
+        // SAFETY: NULL or a valid event.
+        unsafe { call(event.map_or(std::ptr::null(), |e| e as *const E)) }
     }
 
     /// Waits until getStatus() is 1; the last error if it does not come

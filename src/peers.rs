@@ -66,6 +66,14 @@ impl Peer {
             .unwrap_or_else(|| panic!("no {key} in {values:?}"))
     }
 
+    /// Writes one line to the peer's stdin.
+    pub fn send_line(&mut self, line: &str) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+            stdin.flush().unwrap();
+        }
+    }
+
     /// Lets a peer started with hold=1 go on.
     pub fn release(&mut self) {
         if let Some(stdin) = self.stdin.as_mut() {

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-/// The stats struct (packed, 124 bytes).
+/// The stats struct (packed, 132 bytes).
 #[repr(C, packed)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {
@@ -16,6 +16,7 @@ pub struct Stats {
     pub owner_unknown: u64,
     pub kernel_emitted: u64,
     pub malformed: u64,
+    pub periodic_failures: u64,
     pub status: u32,
     pub attach_path: [c_char; 32],
     pub transport: [c_char; 16],

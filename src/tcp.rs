@@ -41,7 +41,10 @@ impl EventAbi for TcpEvent {
 
     fn describe(&self) -> String {
         let (port, peer, pid, rx, tx) = (self.SPT, self.DPT, self.pid, self.rx_b, self.tx_b);
-        format!("port={port} peer_port={peer} pid={pid} rx={rx} tx={tx}")
+        format!(
+            "port={port} peer_port={peer} pid={pid} task={} rx={rx} tx={tx}",
+            self.task()
+        )
     }
 }
 
@@ -83,6 +86,13 @@ impl TcpEvent {
     /// Local and remote port.
     pub fn ports(&self) -> (u16, u16) {
         (self.SPT, self.DPT)
+    }
+
+    /// A live-connection snapshot, by the documented rule (task[127] == 1),
+    /// not by asking the library.
+    pub fn is_snapshot(&self) -> bool {
+        let task = self.task;
+        task[127] == 1
     }
 }
 

@@ -54,6 +54,9 @@ impl Monitor {
         let mut child = Command::new("stdbuf")
             .arg("-oL")
             .arg(binary)
+            // Close events only: a live snapshot of a test connection would be
+            // printed like a close.
+            .env("EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

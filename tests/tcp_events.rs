@@ -5,7 +5,7 @@
 mod common;
 
 use common::{EVENT_WAIT, NETPEER, SETTLE, of_connection, with_env};
-use testkit::peers::{CloseOrder, Exchange, ExchangeReport, run_exchange};
+use testkit::peers::{CloseOrder, Exchange, ExchangeReport, Peer, run_exchange};
 use testkit::tcp::{TcpEvent, TcpLibrary};
 
 /// How each side reports its addresses.
@@ -236,36 +236,6 @@ fn opened_before_addprobe_reset() {
     opened_before_addprobe(CloseOrder::ClientReset, "127.0.0.1", IPV4);
 }
 
-/// Every attach path this kernel supports gives the same events; forced with
-/// the override variable, and reported by the stats call.
-fn forced_path(path: &str) {
-    with_env(&[("EBPF_INTERCEPTOR_TCP_ATTACH", path)], || {
-        let lib = TcpLibrary::load();
-        lib.start();
-        assert_eq!(lib.stats().attach_path(), path);
-        let exchange = Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientReset);
-        let report = run_exchange(NETPEER, &exchange, || {});
-        let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
-        lib.cleanup();
-        check_exchange(&exchange, &IPV4, &report, &events);
-    });
-}
-
-#[test]
-fn forced_tp_btf() {
-    forced_path("tp_btf");
-}
-
-#[test]
-fn forced_raw_tp() {
-    forced_path("raw_tp");
-}
-
-#[test]
-fn forced_tracepoint() {
-    forced_path("tracepoint");
-}
-
 /// The perf buffer fallback delivers the same events.
 #[test]
 fn perf_buffer_transport() {
@@ -311,38 +281,49 @@ fn uid_follows_the_owner() {
     check_exchange(&exchange, &IPV4, &report, &events);
 }
 
-/// A full owner map is counted, and the event it leaves without an owner
-/// says so (pid 0, no task, the socket's uid) instead of guessing.
+/// A full owner map is counted, and events it leaves without an owner say
+/// so (pid 0, no task) instead of guessing. 40 connections held open at once
+/// against an 8-socket map, then reset by their clients: a server socket
+/// whose accept() found no room closes (on the RST, in softirq) before its
+/// process touches it again. Which sockets found room depends on the
+/// kernel's hash map, so every event must be right or say it does not know.
 #[test]
 fn full_owner_map_is_counted_not_guessed() {
-    with_env(&[("EBPF_INTERCEPTOR_TCP_MAX_SOCKETS", "1")], || {
+    with_env(&[("EBPF_INTERCEPTOR_TCP_MAX_SOCKETS", "8")], || {
         let lib = TcpLibrary::load();
         lib.start();
-        // The client's connect() takes the one entry; the server's accept()
-        // and close() find no room. The client's entry is freed when its
-        // socket closes, before the server's does.
-        let exchange = Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientFirst);
-        let report = run_exchange(NETPEER, &exchange, || {});
-        let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+        let mut holder = Peer::spawn(
+            NETPEER,
+            "tcp-hold",
+            &["count=40".into(), "comm=tcphold".into(), "reset=1".into()],
+            None,
+        );
+        let held = holder.expect("HOLDING");
+        let port = Peer::number(&held, "port") as u16;
+        holder.release();
+        holder.expect("CLOSED");
+        let pid = holder.pid;
+        holder.finish();
+        let events = lib.collect_exactly(
+            |e| !e.is_snapshot() && (e.SPT == port || e.DPT == port),
+            80,
+            EVENT_WAIT,
+            SETTLE,
+        );
         let stats = lib.stats();
         lib.cleanup();
+        assert_eq!(events.len(), 80, "one event per socket, owner or not");
+        let unknown = events.iter().filter(|e| e.pid == 0).count() as u64;
+        for event in &events {
+            let (event_pid, task) = (event.pid, event.task());
+            assert!(
+                (event_pid, task.as_str()) == (pid, "tcphold") || (event_pid, task.as_str()) == (0, ""),
+                "an owner is right or absent, never another: {event:?}"
+            );
+        }
         let (map_full, owner_unknown) = (stats.map_full, stats.owner_unknown);
         assert!(map_full >= 1, "{stats:?}");
-        assert_eq!(owner_unknown, 1, "{stats:?}");
-        let client = events
-            .iter()
-            .find(|e| e.SPT == report.client_port)
-            .expect("client event");
-        let server = events
-            .iter()
-            .find(|e| e.SPT == report.server_port)
-            .expect("server event");
-        let (client_pid, server_pid, server_uid) = (client.pid, server.pid, server.UserId);
-        assert_eq!((client_pid, client.task()), (report.client_pid, "tcpcli".to_owned()));
-        assert_eq!(
-            (server_pid, server.task(), server_uid),
-            (0, String::new(), 0),
-            "{server:?}"
-        );
+        assert!(unknown >= 1, "80 sockets cannot all have found room in 8 entries");
+        assert_eq!(owner_unknown, unknown, "every ownerless event is counted: {stats:?}");
     });
 }

@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{EVENT_WAIT, NETPEER, SETTLE, with_env};
 use testkit::peers::{NOBODY, Peer, UdpExchange, UdpReport, run_udp_exchange};
 use testkit::udp::{UdpEvent, UdpLibrary};
@@ -424,48 +426,6 @@ fn senders_across_processes() {
     lib.cleanup();
 }
 
-/// Every attach path this kernel supports gives the same events.
-fn forced_path(path: &str) {
-    with_env(&[("EBPF_INTERCEPTOR_UDP_ATTACH", path)], || {
-        let lib = UdpLibrary::load();
-        lib.start();
-        assert_eq!(lib.stats().attach_path(), path);
-        lib.cleanup();
-        traced(UdpExchange::new("127.0.0.1", "127.0.0.1"), V4);
-        traced(
-            UdpExchange {
-                connect: true,
-                sender_wants_source: false,
-                ..UdpExchange::new("::", "::ffff:127.0.0.1")
-            },
-            Sides {
-                sender_family: 10,
-                sender_local: "::ffff:127.0.0.1",
-                sender_peer: "::ffff:127.0.0.1",
-                reply_source: "::ffff:127.0.0.1",
-                receiver_family: 10,
-                receiver_local: "::",
-                receiver_peer: "::ffff:127.0.0.1",
-            },
-        );
-    });
-}
-
-#[test]
-fn forced_tp_btf() {
-    forced_path("tp_btf");
-}
-
-#[test]
-fn forced_raw_tp() {
-    forced_path("raw_tp");
-}
-
-#[test]
-fn forced_tracepoint() {
-    forced_path("tracepoint");
-}
-
 #[test]
 fn perf_buffer_transport() {
     with_env(&[("EBPF_INTERCEPTOR_TRANSPORT", "perf")], || {
@@ -558,49 +518,65 @@ fn failed_sends_do_not_count() {
     assert_eq!(events[events.len() - 1].totals(), (30 * ok, ok as u32, 0, 0));
 }
 
-/// A full socket map is counted and never gives wrong totals (the sockets
-/// that found no room give no events), and closing frees the entries.
+/// A full socket map is counted and never gives wrong totals: 20 sockets
+/// open at once against a 4-socket map. Which sockets find room depends on
+/// the kernel's hash map; each socket's events are exactly right or absent.
+/// Closing frees the entries for the sockets that come next.
 #[test]
 fn full_socket_map_is_counted_and_close_frees_entries() {
-    with_env(&[("EBPF_INTERCEPTOR_UDP_MAX_SOCKETS", "2")], || {
+    with_env(&[("EBPF_INTERCEPTOR_UDP_MAX_SOCKETS", "4")], || {
         let lib = UdpLibrary::load();
         lib.start();
-        // Two connected pairs in one process, all four sockets open at once:
-        // the first pair takes the two entries.
         let mut pairs = Peer::spawn(
             NETPEER,
             "udp-pair",
-            &["sockets=2".into(), "count=1".into(), "size=40".into(), "hold=1".into()],
+            &["sockets=10".into(), "count=1".into(), "size=40".into(), "hold=1".into()],
             None,
         );
-        let first = pairs.expect("PAIR");
-        let second = pairs.expect("PAIR");
+        // Pair i sends and receives 1 + i datagrams.
+        let ports: Vec<(u16, u16, usize)> = (0..10)
+            .map(|_| {
+                let pair = pairs.expect("PAIR");
+                let index = Peer::number(&pair, "index") as usize;
+                (
+                    Peer::number(&pair, "sender_port") as u16,
+                    Peer::number(&pair, "receiver_port") as u16,
+                    1 + index,
+                )
+            })
+            .collect();
         pairs.expect("HOLDING");
-        let stats = lib.stats();
-        let map_full = stats.map_full;
-        // The second pair: two sends and two receives found no room.
-        assert_eq!(map_full, 4, "{stats:?}");
+        let map_full = lib.stats().map_full;
         pairs.release();
         pairs.expect("CLOSED");
         pairs.finish();
-        let port = |values: &std::collections::HashMap<String, String>, key: &str| Peer::number(values, key) as u16;
-        let tracked = [port(&first, "sender_port"), port(&first, "receiver_port")];
-        let untracked = [port(&second, "sender_port"), port(&second, "receiver_port")];
-        let events = lib.collect_exactly(
-            |e| {
-                let port = e.SPT;
-                tracked.contains(&port) || untracked.contains(&port)
-            },
-            4,
-            EVENT_WAIT,
-            SETTLE,
-        );
-        assert_eq!(
-            events.len(),
-            4,
-            "the first pair's call and close each, nothing for the second: {events:#?}"
-        );
-        assert!(events.iter().all(|e| tracked.contains(&{ e.SPT })), "{events:#?}");
+        let all: Vec<u16> = ports.iter().flat_map(|&(s, r, _)| [s, r]).collect();
+        let events = lib.collect(|e| all.contains(&{ e.SPT }), 200, Duration::from_secs(2));
+        assert!(map_full >= 1, "20 sockets cannot all have found room in 4 entries");
+        let mut silent = 0;
+        for &(sender, receiver, datagrams) in &ports {
+            for (port, send) in [(sender, true), (receiver, false)] {
+                let ours: Vec<_> = events.iter().filter(|e| e.SPT == port).collect();
+                if ours.is_empty() {
+                    silent += 1;
+                    continue;
+                }
+                let totals: Vec<_> = ours.iter().map(|e| e.totals()).collect();
+                let expected: Vec<_> = (1..=datagrams)
+                    .chain([datagrams])
+                    .map(|n| {
+                        let (bytes, count) = ((40 * n) as u64, n as u32);
+                        if send {
+                            (bytes, count, 0, 0)
+                        } else {
+                            (0, 0, bytes, count)
+                        }
+                    })
+                    .collect();
+                assert_eq!(totals, expected, "a tracked socket reports exactly (port {port})");
+            }
+        }
+        assert!(silent >= 1, "some sockets found no room and reported nothing");
         // Their closes freed the entries: the next sockets are tracked again.
         traced_with(
             &lib,

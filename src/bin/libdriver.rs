@@ -4,6 +4,10 @@
 //!
 //!   libdriver tcp|udp start [wait_ms=5000]    AddProbe, wait, report, cleanup
 //!   libdriver tcp setup                        setupBPF(NULL) (returns only on failure here)
+//!   libdriver tcp|udp probe path=P             *_ProbeAttachPath(P): PROBE result=R reason: ...
+//!   libdriver tcp|udp events ms=N              AddProbe, print each event for N ms (EVENT ...)
+//!   libdriver both consume ms=N                both libraries, a consumer each, for N ms;
+//!                                              then MEMORY rss_kib= hwm_kib= and the counts
 //!   libdriver tcp|udp consume ms=N             AddProbe, print READY, dequeue for N ms, report
 //!   libdriver tcp|udp burst netpeer=PATH count=N rounds=R
 //!                                              R bursts nobody dequeues (N connections, or
@@ -159,6 +163,7 @@ fn main() {
         .filter_map(|arg| arg.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
     match library.as_str() {
+        "both" => both(&args),
         "tcp" => run::<TcpEvent>(&library, &action, &args),
         "udp" => run::<UdpEvent>(&library, &action, &args),
         other => {
@@ -166,6 +171,49 @@ fn main() {
             exit(2);
         }
     }
+}
+
+/// Both libraries in one process, each drained by its own consumer thread:
+/// the memory a monitor using both needs.
+fn both(args: &HashMap<String, String>) {
+    fn drain<E: EventAbi>(until: Instant) -> std::thread::JoinHandle<(u64, Library<E>)> {
+        let lib = Library::<E>::load();
+        lib.add_probe(None);
+        if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+            say(format!("ERROR {e}"));
+            exit(1);
+        }
+        std::thread::spawn(move || {
+            let mut received = 0;
+            while Instant::now() < until {
+                if lib.dequeue_timeout(Duration::from_millis(20)).0 == GOT_EVENT {
+                    received += 1;
+                }
+            }
+            (received, lib)
+        })
+    }
+    let until = Instant::now() + Duration::from_millis(number(args, "ms", 5000));
+    let tcp = drain::<TcpEvent>(until);
+    let udp = drain::<UdpEvent>(until);
+    say("READY".into());
+    let (tcp_events, tcp_lib) = tcp.join().unwrap_or_else(|_| exit(1));
+    let (udp_events, udp_lib) = udp.join().unwrap_or_else(|_| exit(1));
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().trim_end_matches(" kB").to_owned())
+            .unwrap_or_default()
+    };
+    say(format!(
+        "MEMORY rss_kib={} hwm_kib={} tcp_events={tcp_events} udp_events={udp_events}",
+        field("VmRSS:"),
+        field("VmHWM:")
+    ));
+    tcp_lib.cleanup();
+    udp_lib.cleanup();
 }
 
 fn run<E: EventAbi>(library: &str, action: &str, args: &HashMap<String, String>) {
@@ -182,7 +230,27 @@ fn run<E: EventAbi>(library: &str, action: &str, args: &HashMap<String, String>)
             say(format!("ERROR {}", lib.last_error()));
         }
         "burst" => burst(&lib, library, args),
+        "probe" => {
+            let path = args.get("path").cloned().unwrap_or_default();
+            let (result, reason) = lib.probe_attach_path(&std::ffi::CString::new(path).unwrap_or_default());
+            say(format!("PROBE result={result} reason: {reason}"));
+        }
         "consume" => consume(&lib, args),
+        "events" => {
+            lib.add_probe(None);
+            if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+                say(format!("ERROR {e}"));
+                exit(1);
+            }
+            say("READY".into());
+            let until = Instant::now() + Duration::from_millis(number(args, "ms", 1000));
+            while Instant::now() < until {
+                if let (GOT_EVENT, event) = lib.dequeue_timeout(Duration::from_millis(50)) {
+                    say(format!("EVENT {}", event.describe()));
+                }
+            }
+            lib.cleanup();
+        }
         other => {
             eprintln!("libdriver: unknown action {other:?}");
             exit(2);

@@ -6,6 +6,11 @@
 //!   netpeer tcp-server addr=127.0.0.1 comm=tcpsrv recv=1000 send=2000 close=last [hold=1]
 //!   netpeer tcp-client addr=127.0.0.1 port=P comm=tcpcli send=1000 recv=2000 close=first|last|rst [hold=1]
 //!   netpeer tcp-churn addr=127.0.0.1 count=N comm=churn [reset=1]
+//!   netpeer tcp-hold addr=127.0.0.1 count=N comm=tcphold [reset=1]
+//!   netpeer tcp-live addr=127.0.0.1 comm=tcplive
+//!       one connection to itself, kept open; stdin lines drive it:
+//!       "send N" (client to server), "reply N" (server to client), "close";
+//!       each command is acknowledged with a DONE line
 //!
 //!   netpeer udp-receiver addr=127.0.0.1 comm=udprcv count=N recv=recvfrom|recv reply=M size=B [peek=1]
 //!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom [tolerate=1]
@@ -481,6 +486,74 @@ fn udp_pair(args: &HashMap<String, String>) {
     say(format!("CLOSED before={before} after={}", realtime_ns()));
 }
 
+/// `count` connections to itself, all open at once until a line on stdin,
+/// then closed (clients first; with reset=1 the clients send RSTs, so the
+/// servers' sockets close in softirq, before their process touches them).
+fn tcp_hold(args: &HashMap<String, String>) {
+    let reset = args.get("reset").is_some_and(|v| v == "1");
+    let listener = TcpListener::bind(SocketAddr::new(addr(args), 0)).unwrap_or_else(|e| fail(format!("bind: {e}")));
+    let target = listener
+        .local_addr()
+        .unwrap_or_else(|e| fail(format!("local_addr: {e}")));
+    let mut connections = Vec::new();
+    for _ in 0..number(args, "count", 10) {
+        let client = TcpStream::connect(target).unwrap_or_else(|e| fail(format!("connect: {e}")));
+        let (server, _) = listener.accept().unwrap_or_else(|e| fail(format!("accept: {e}")));
+        connections.push((client, server));
+    }
+    say(format!("HOLDING port={} pid={}", target.port(), std::process::id()));
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    for (client, server) in connections {
+        if reset {
+            set_linger_zero(&client);
+        }
+        drop(client);
+        drop(server);
+    }
+    say("CLOSED".into());
+}
+
+/// A long-lived connection driven from stdin.
+fn tcp_live(args: &HashMap<String, String>) {
+    let listener = TcpListener::bind(SocketAddr::new(addr(args), 0)).unwrap_or_else(|e| fail(format!("bind: {e}")));
+    let target = listener
+        .local_addr()
+        .unwrap_or_else(|e| fail(format!("local_addr: {e}")));
+    let mut client = TcpStream::connect(target).unwrap_or_else(|e| fail(format!("connect: {e}")));
+    let (mut server, peer) = listener.accept().unwrap_or_else(|e| fail(format!("accept: {e}")));
+    drop(listener);
+    say(format!(
+        "READY port={} client_port={} pid={}",
+        target.port(),
+        peer.port(),
+        std::process::id()
+    ));
+    let mut buffer = vec![0u8; 1 << 16];
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        let mut words = line.split_whitespace();
+        let (command, size) = (
+            words.next().unwrap_or(""),
+            words.next().and_then(|n| n.parse().ok()).unwrap_or(0),
+        );
+        let (from, to) = match command {
+            "send" => (&mut client, &mut server),
+            "reply" => (&mut server, &mut client),
+            _ => break,
+        };
+        from.write_all(&vec![b'l'; size])
+            .unwrap_or_else(|e| fail(format!("write: {e}")));
+        to.read_exact(&mut buffer[..size])
+            .unwrap_or_else(|e| fail(format!("read: {e}")));
+        say(format!("DONE {command} {size}"));
+    }
+    let before = realtime_ns();
+    drop(client);
+    read_to_end_or_reset(&mut server);
+    drop(server);
+    say(format!("CLOSED before={before} after={}", realtime_ns()));
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let mode = argv.next().unwrap_or_default();
@@ -494,6 +567,8 @@ fn main() {
         "tcp-server" => tcp_server(&args),
         "tcp-client" => tcp_client(&args),
         "tcp-churn" => tcp_churn(&args),
+        "tcp-hold" => tcp_hold(&args),
+        "tcp-live" => tcp_live(&args),
         "udp-receiver" => udp_receiver(&args),
         "udp-sender" => udp_sender(&args),
         "udp-flood" => udp_flood(&args),

@@ -21,9 +21,9 @@ _Static_assert(sizeof(((struct tcp_event_t *)0)->task) == 128, "task size");
 _Static_assert(sizeof(((struct tcp_event_t *)0)->SADDR) == 128, "SADDR size");
 _Static_assert(sizeof(((struct tcp_event_t *)0)->DADDR) == 128, "DADDR size");
 
-_Static_assert(sizeof(struct event_interceptor_stats) == 124, "sizeof(struct event_interceptor_stats)");
-_Static_assert(offsetof(struct event_interceptor_stats, status) == 72, "stats status");
-_Static_assert(offsetof(struct event_interceptor_stats, attach_path) == 76, "stats attach_path");
+_Static_assert(sizeof(struct event_interceptor_stats) == 132, "sizeof(struct event_interceptor_stats)");
+_Static_assert(offsetof(struct event_interceptor_stats, status) == 80, "stats status");
+_Static_assert(offsetof(struct event_interceptor_stats, attach_path) == 84, "stats attach_path");
 
 /* The prototypes are the ones monitors call through dlsym. */
 static void (*const add_probe)(const char *) = AddProbe;

@@ -21,7 +21,7 @@ _Static_assert(sizeof(((struct udp_event_t *)0)->task) == 16, "task size");
 _Static_assert(sizeof(((struct udp_event_t *)0)->SADDR) == 64, "SADDR size");
 _Static_assert(sizeof(((struct udp_event_t *)0)->DADDR) == 64, "DADDR size");
 
-_Static_assert(sizeof(struct event_interceptor_stats) == 124, "sizeof(struct event_interceptor_stats)");
+_Static_assert(sizeof(struct event_interceptor_stats) == 132, "sizeof(struct event_interceptor_stats)");
 
 /* The prototypes are the ones monitors call through dlsym. */
 static void (*const add_probe)(void) = AddProbe;

@@ -10,6 +10,24 @@ use testkit::tcp::TcpEvent;
 pub const NETPEER: &str = env!("CARGO_BIN_EXE_netpeer");
 pub const LIBDRIVER: &str = env!("CARGO_BIN_EXE_libdriver");
 
+/// Restores saved environment variables when dropped, also when a test
+/// panics (a leaked variable would change every later test of the binary).
+struct RestoreEnv(Vec<(String, Option<String>)>);
+
+impl Drop for RestoreEnv {
+    fn drop(&mut self) {
+        for (key, value) in self.0.drain(..) {
+            // SAFETY: see with_env.
+            unsafe {
+                match value {
+                    Some(value) => std::env::set_var(&key, value),
+                    None => std::env::remove_var(&key),
+                }
+            }
+        }
+    }
+}
+
 /// Sets environment variables for the duration of `body`, then restores them.
 /// The tests of one binary run on one thread (--test-threads=1) and the
 /// libraries read their variables only inside AddProbe, on this thread.
@@ -18,25 +36,20 @@ pub fn with_env<R>(vars: &[(&str, &str)], body: impl FnOnce() -> R) -> R {
         .iter()
         .map(|(k, _)| ((*k).to_owned(), std::env::var(k).ok()))
         .collect();
+    let _restore = RestoreEnv(saved);
     for (key, value) in vars {
         // SAFETY: no other thread reads the environment meanwhile (above).
         unsafe { std::env::set_var(key, value) };
     }
-    let result = body();
-    for (key, value) in saved {
-        // SAFETY: as above.
-        unsafe {
-            match value {
-                Some(value) => std::env::set_var(&key, value),
-                None => std::env::remove_var(&key),
-            }
-        }
-    }
-    result
+    body()
 }
 
-/// Whether an event belongs to the exchange's connection.
+/// Whether an event is the close of one of the exchange's sockets (live
+/// snapshots, every 6 s by default, are not).
 pub fn of_connection(event: &TcpEvent, report: &ExchangeReport) -> bool {
+    if event.is_snapshot() {
+        return false;
+    }
     let (local, remote) = event.ports();
     (local, remote) == (report.client_port, report.server_port)
         || (local, remote) == (report.server_port, report.client_port)
@@ -115,7 +128,7 @@ impl Traffic for TcpEvent {
         let mut churn = Peer::spawn(NETPEER, "tcp-churn", &[format!("count={n}"), "comm=churn".into()], None);
         let port = Peer::number(&churn.expect("CHURNED"), "port") as u16;
         churn.finish();
-        Box::new(move |e: &Self| e.SPT == port || e.DPT == port)
+        Box::new(move |e: &Self| !e.is_snapshot() && (e.SPT == port || e.DPT == port))
     }
 
     fn events_of(n: usize) -> usize {

@@ -32,13 +32,13 @@ pub enum Program {
     /// A BPF iterator, run to completion once after everything else is
     /// attached (to seed per-socket state for sockets that already exist).
     Iterator(&'static str),
-    /// An iterator over a map's elements, kept attached and run by the
-    /// polling thread at the library's periodic interval.
-    MapIterator {
+    /// An iterator kept attached and run by the polling thread at the
+    /// library's periodic interval (over a map's elements when `map` is set).
+    PeriodicIterator {
         /// Program name.
         name: &'static str,
-        /// The map it walks.
-        map: &'static str,
+        /// The map it walks, for `iter/bpf_map_elem` programs.
+        map: Option<&'static str>,
     },
     /// A program the plan works without: if it cannot be attached, one line
     /// on stderr says why and what is lost (`lost`), and the plan goes on.
@@ -70,8 +70,8 @@ pub enum AttachKind {
     Cgroup,
     /// Run once as an iterator.
     Iterator,
-    /// Kept attached to a map and run periodically.
-    MapIterator(&'static str),
+    /// Kept attached (to a map, if named) and run periodically.
+    PeriodicIterator(Option<&'static str>),
 }
 
 impl Program {
@@ -80,7 +80,7 @@ impl Program {
             Self::Auto(name) => (name, AttachKind::Auto),
             Self::Cgroup(name) => (name, AttachKind::Cgroup),
             Self::Iterator(name) => (name, AttachKind::Iterator),
-            Self::MapIterator { name, map } => (name, AttachKind::MapIterator(map)),
+            Self::PeriodicIterator { name, map } => (name, AttachKind::PeriodicIterator(map)),
             Self::ByArity { function, variants } => {
                 let arity = kernel.function_arity(function)?;
                 let name = variants

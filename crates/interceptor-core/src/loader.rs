@@ -257,8 +257,12 @@ pub fn load_plan(
     let mut periodic = Vec::new();
     let mut cgroup: Option<CgroupRoot> = None;
     for program in &programs {
-        if let AttachKind::MapIterator(map) = program.kind {
-            periodic.push((program.name, attach_map_iterator(&object, program.name, map)?));
+        if let AttachKind::PeriodicIterator(map) = program.kind {
+            match (attach_periodic_iterator(&object, program.name, map), program.optional) {
+                (Ok(link), _) => periodic.push((program.name, link)),
+                (Err(reason), Some(lost)) => diag::error(&format!("{reason}; {lost}")),
+                (Err(reason), None) => return Err(reason),
+            }
         }
     }
     let hooks = programs
@@ -318,15 +322,20 @@ fn attach_one(
         .map_err(|e| describe(&format!("attaching {name} failed"), &e))
 }
 
-fn attach_map_iterator(object: &Object, name: &str, map_name: &str) -> Result<Link, String> {
-    let map = object
-        .maps()
-        .find(|m| m.name() == map_name)
-        .ok_or_else(|| format!("map {map_name} is missing from the BPF object"))?;
+fn attach_periodic_iterator(object: &Object, name: &str, map_name: Option<&str>) -> Result<Link, String> {
     let prog = object
         .progs_mut()
         .find(|p| p.name() == name)
         .ok_or_else(|| format!("iterator {name} is missing from the BPF object"))?;
+    let Some(map_name) = map_name else {
+        return prog
+            .attach()
+            .map_err(|e| describe(&format!("creating iterator {name} failed"), &e));
+    };
+    let map = object
+        .maps()
+        .find(|m| m.name() == map_name)
+        .ok_or_else(|| format!("map {map_name} is missing from the BPF object"))?;
     prog.attach_iter(map.as_fd())
         .map_err(|e| describe(&format!("creating iterator {name} over {map_name} failed"), &e))
 }

@@ -166,9 +166,13 @@ pub fn probe_plan<T: Tracer>(name: &str) -> ProbeOutcome {
 }
 
 /// Where converted records collect during one drain.
-struct Sink<E> {
+struct Sink<E: 'static> {
     clock: WallClock,
+    /// At most a queue's worth: more would only be shed. Keeps memory bounded
+    /// by the queue, not by how much a slow drain finds in the ring.
     batch: Vec<E>,
+    queue: &'static EventQueue<E>,
+    shed: u64,
     malformed: u64,
     perf_lost: u64,
 }
@@ -237,11 +241,23 @@ impl Transport<'_> {
     }
 }
 
-impl<E> Sink<E> {
+impl<E: 'static> Sink<E> {
     fn accept<T: Tracer<Event = E>>(&mut self, data: &[u8]) {
         match T::convert(data, &self.clock) {
-            Some(event) => self.batch.push(event),
+            Some(event) => {
+                self.batch.push(event);
+                if self.batch.len() == crate::queue::CAPACITY {
+                    self.flush();
+                }
+            }
             None => self.malformed += 1,
+        }
+    }
+
+    /// Hands the batch to the queue (one lock, one wakeup).
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            self.shed += self.queue.push_all(self.batch.drain(..));
         }
     }
 }
@@ -304,6 +320,7 @@ struct SessionInfo {
     final_counters: [u64; counter::COUNT],
     perf_lost: u64,
     malformed: u64,
+    periodic_failures: u64,
     last_error: String,
 }
 
@@ -353,6 +370,7 @@ impl<T: Tracer> Interceptor<T> {
                 final_counters: [0; counter::COUNT],
                 perf_lost: 0,
                 malformed: 0,
+                periodic_failures: 0,
                 last_error: String::new(),
             }),
         }
@@ -396,6 +414,7 @@ impl<T: Tracer> Interceptor<T> {
             info.final_counters = [0; counter::COUNT];
             info.perf_lost = 0;
             info.malformed = 0;
+            info.periodic_failures = 0;
             // A new attempt: an error from the last one no longer applies.
             info.last_error.clear();
         }
@@ -500,6 +519,7 @@ impl<T: Tracer> Interceptor<T> {
         stats.owner_unknown = kernel[counter::OWNER_UNKNOWN as usize];
         stats.kernel_emitted = kernel[counter::EMITTED as usize];
         stats.malformed = info.malformed;
+        stats.periodic_failures = info.periodic_failures;
         stats.status = self.status();
         copy_c_string(&mut stats.attach_path, info.plan.as_bytes());
         copy_c_string(&mut stats.transport, info.transport.as_bytes());
@@ -524,7 +544,9 @@ impl<T: Tracer> Interceptor<T> {
         let probes = attach_best::<T>(settings, &mut kernel)?;
         let sink = Rc::new(RefCell::new(Sink {
             clock: WallClock::new(),
-            batch: Vec::with_capacity(4096),
+            batch: Vec::with_capacity(crate::queue::CAPACITY),
+            queue: &self.queue,
+            shed: 0,
             malformed: 0,
             perf_lost: 0,
         }));
@@ -557,10 +579,15 @@ impl<T: Tracer> Interceptor<T> {
             if let (Some(every), Some(due)) = (settings.tracer.periodic, next_periodic)
                 && Instant::now() >= due
             {
-                // Its records land in the ring and are drained just below.
+                // Its records land in the ring and are drained just below. A
+                // failed run (the original's sock_diag errors called abort())
+                // is said once and counted; tracing goes on.
                 if let Err(e) = probes.run_periodic() {
-                    result = Err(e);
-                    break;
+                    let mut info = lock(&self.info);
+                    info.periodic_failures += 1;
+                    if info.periodic_failures == 1 {
+                        diag::error(&format!("{e} (said once; failures are counted in periodic_failures)"));
+                    }
                 }
                 next_periodic = Some(Instant::now() + every);
             }
@@ -572,9 +599,8 @@ impl<T: Tracer> Interceptor<T> {
                 break;
             }
             let mut sink = sink.borrow_mut();
-            if !sink.batch.is_empty() {
-                shed.note(self.queue.push_all(sink.batch.drain(..)));
-            }
+            sink.flush();
+            shed.note(std::mem::take(&mut sink.shed));
             let mut info = lock(&self.info);
             info.malformed = sink.malformed;
             info.perf_lost = sink.perf_lost;

@@ -28,6 +28,8 @@ crate::c_struct! {
         pub kernel_emitted: u64,
         /// Records user space could not parse (always 0 unless the BPF object and library disagree).
         pub malformed: u64,
+        /// Periodic kernel-side passes that failed (TCP snapshots, UDP coalescing flush).
+        pub periodic_failures: u64,
         /// getStatus() at the time of the call.
         pub status: u32,
         /// Attach path in use ("tp_btf", "fentry", ...), empty before setup completes.

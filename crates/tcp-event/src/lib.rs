@@ -9,6 +9,7 @@
 mod record;
 
 use std::ffi::c_char;
+use std::time::Duration;
 
 use interceptor_core::abi::{HeaderSpec, RenderedStruct, render_header};
 use interceptor_core::attach::{AttachPlan, Program, Requirement};
@@ -18,7 +19,7 @@ use interceptor_core::session::{TracerConfig, capacity_from_env};
 use interceptor_core::stats::InterceptorStats;
 use interceptor_core::{Interceptor, Tracer, c_api, c_struct, diag, exports, library_exports};
 
-pub use record::TcpCloseRecord;
+pub use record::{TcpCloseRecord, kind};
 
 c_struct! {
     /// One TCP connection that reached TCP_CLOSE (IPv4 or IPv6), with the
@@ -47,6 +48,8 @@ c_struct! {
         /// Remote port, host byte order.
         pub DPT: u16,
         /// Owner's command name (comm, at most 15 characters), NUL-terminated.
+        /// task[127] is 1 in a live-connection snapshot and 0 in a close event
+        /// (see tcpEvent_IsSnapshot).
         pub task: [c_char; 128],
         /// Local address as inet_ntop text; ::ffff:a.b.c.d for IPv4 on a dual-stack socket.
         pub SADDR: [c_char; 128],
@@ -61,6 +64,27 @@ pub const ATTACH_ENV: &str = "EBPF_INTERCEPTOR_TCP_ATTACH";
 /// Environment variable sizing the owner map (sockets tracked at once).
 pub const MAX_SOCKETS_ENV: &str = "EBPF_INTERCEPTOR_TCP_MAX_SOCKETS";
 
+/// Environment variable setting the live-connection snapshot interval in
+/// seconds (decimals allowed; default 6 as the original; 0 turns them off).
+pub const SNAPSHOT_ENV: &str = "EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS";
+
+/// The original's interval (its NETLINKNAP, slept as whole seconds).
+const DEFAULT_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(6);
+
+/// Parses the snapshot interval; `None` turns snapshots off.
+fn snapshot_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(Some(DEFAULT_SNAPSHOT_INTERVAL)),
+        Some(text) => match text.parse::<f64>() {
+            Ok(0.0) => Ok(None),
+            Ok(secs) if (0.05..=86_400.0).contains(&secs) => Ok(Some(Duration::from_secs_f64(secs))),
+            _ => Err(format!(
+                "{SNAPSHOT_ENV}={text} is not a snapshot interval; use seconds from 0.05 to 86400, or 0 for none"
+            )),
+        },
+    }
+}
+
 const STATE_BTF: Program = Program::Auto("tcp_state_btf");
 const RELEASE: Program = Program::Optional {
     program: &Program::Cgroup("tcp_sock_release"),
@@ -69,6 +93,13 @@ const RELEASE: Program = Program::Optional {
 const SEED_OWNERS: Program = Program::Optional {
     program: &Program::Iterator("tcp_seed_owners"),
     lost: "connections opened before AddProbe may close with pid 0",
+};
+const SNAPSHOTS: Program = Program::Optional {
+    program: &Program::PeriodicIterator {
+        name: "tcp_snapshot",
+        map: None,
+    },
+    lost: "no live-connection snapshots",
 };
 const ACCEPT_LOST: &str = "an accepted connection reset by its peer before its owner closes it gets pid 0";
 const ACCEPT4_SYSCALL: Program = Program::Optional {
@@ -96,19 +127,33 @@ pub static PLANS: [AttachPlan; 5] = [
             },
             RELEASE,
             SEED_OWNERS,
+            SNAPSHOTS,
         ],
         requires: &[Requirement::KernelFunction("inet_csk_accept")],
     },
     AttachPlan {
         name: "kprobe",
         description: "tp_btf/inet_sock_set_state, kretprobe/inet_csk_accept",
-        programs: &[STATE_BTF, Program::Auto("tcp_accept_kretprobe"), RELEASE, SEED_OWNERS],
+        programs: &[
+            STATE_BTF,
+            Program::Auto("tcp_accept_kretprobe"),
+            RELEASE,
+            SEED_OWNERS,
+            SNAPSHOTS,
+        ],
         requires: &[Requirement::Kprobes],
     },
     AttachPlan {
         name: "tp_btf",
         description: "tp_btf/inet_sock_set_state, syscalls:sys_exit_accept{,4}",
-        programs: &[STATE_BTF, ACCEPT4_SYSCALL, ACCEPT_SYSCALL, RELEASE, SEED_OWNERS],
+        programs: &[
+            STATE_BTF,
+            ACCEPT4_SYSCALL,
+            ACCEPT_SYSCALL,
+            RELEASE,
+            SEED_OWNERS,
+            SNAPSHOTS,
+        ],
         requires: &[],
     },
     AttachPlan {
@@ -120,6 +165,7 @@ pub static PLANS: [AttachPlan; 5] = [
             ACCEPT_SYSCALL,
             RELEASE,
             SEED_OWNERS,
+            SNAPSHOTS,
         ],
         requires: &[],
     },
@@ -132,6 +178,7 @@ pub static PLANS: [AttachPlan; 5] = [
             ACCEPT_SYSCALL,
             RELEASE,
             SEED_OWNERS,
+            SNAPSHOTS,
         ],
         requires: &[Requirement::TracefsEvent("sock", "inet_sock_set_state")],
     },
@@ -160,7 +207,12 @@ impl Tracer for TcpTracer {
     fn configure() -> Result<TracerConfig, String> {
         let capacity = capacity_from_env(MAX_SOCKETS_ENV)?;
         Ok(TracerConfig {
-            map_entries: capacity.map(|n| ("tcp_owners", n)).into_iter().collect(),
+            map_entries: capacity
+                .map(|n| [("tcp_owners", n), ("tcp_snapshots", n)])
+                .into_iter()
+                .flatten()
+                .collect(),
+            periodic: snapshot_interval(std::env::var(SNAPSHOT_ENV).ok().as_deref())?,
             ..TracerConfig::default()
         })
     }
@@ -216,6 +268,24 @@ c_api! {
     }
 }
 
+c_api! {
+    prototypes = snapshot_prototypes;
+
+    /// Additive: 1 if *event is a live-connection snapshot, 0 if it is a
+    /// close event (or NULL). The rule, usable without this call: task[127]
+    /// is 1 in snapshots and 0 in close events (comm never reaches it).
+    pub unsafe extern "C" fn tcpEvent_IsSnapshot(event: *const TcpEvent) -> i32 {
+        guard("tcpEvent_IsSnapshot", 0, || {
+            if event.is_null() {
+                return 0;
+            }
+            // SAFETY: non-null (checked); the caller passes one event.
+            let task = unsafe { (*event).task };
+            i32::from(task[record::SNAPSHOT_MARK_INDEX] as u8 == record::SNAPSHOT_MARK)
+        })
+    }
+}
+
 library_exports! {
     interceptor: TCP,
     tracer: TcpTracer,
@@ -233,7 +303,10 @@ pub fn c_header() -> String {
         prefix: "tcpEvent",
         source: "crates/tcp-event (libtcpEvent.so)",
         preamble: format!(
-            "libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE.\n\
+            "libtcpEvent.so: one event per TCP connection reaching TCP_CLOSE, and\n\
+             live-connection snapshots of established and closing connections whose\n\
+             counters changed, every {SNAPSHOT_ENV} seconds (default 6, 0: none).\n\
+             A snapshot has task[127] == 1 (tcpEvent_IsSnapshot); a close has 0.\n\
              Drop-in for the original BCC-based library: same functions, same packed\n\
              430-byte struct tcp_event_t. Monitors usually dlopen() the library from\n\
              /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions\n\
@@ -245,7 +318,11 @@ pub fn c_header() -> String {
         defines: interceptor_core::ffi::DEQUEUE_DEFINES,
         structs: vec![RenderedStruct::of::<TcpEvent>()],
         shared_structs: vec![RenderedStruct::of::<InterceptorStats>()],
-        functions: own_prototypes().into_iter().chain(shared_prototypes()).collect(),
+        functions: own_prototypes()
+            .into_iter()
+            .chain(shared_prototypes())
+            .chain(snapshot_prototypes())
+            .collect(),
     })
 }
 

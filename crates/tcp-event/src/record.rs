@@ -23,7 +23,7 @@ pub struct TcpCloseRecord {
     pub sport: u16,
     pub dport: u16,
     pub owner_known: u8,
-    pub reserved: u8,
+    pub kind: u8,
     pub comm: [u8; 16],
     pub saddr: [u8; 16],
     pub daddr: [u8; 16],
@@ -31,6 +31,19 @@ pub struct TcpCloseRecord {
 
 // SAFETY: integers and integer arrays only.
 unsafe impl KernelRecord for TcpCloseRecord {}
+
+/// `enum tcp_record_kind`.
+pub mod kind {
+    pub const CLOSE: u8 = 0;
+    pub const SNAPSHOT: u8 = 1;
+}
+
+/// The byte of `task` that tells a snapshot from a close: comm never reaches
+/// it (at most 16 bytes), so close events always have 0 there.
+pub const SNAPSHOT_MARK_INDEX: usize = 127;
+
+/// Its value in snapshot events.
+pub const SNAPSHOT_MARK: u8 = 1;
 
 /// Converts one record: time to the Unix epoch, addresses to text.
 pub fn convert(sample: &[u8], clock: &WallClock) -> Option<TcpEvent> {
@@ -47,6 +60,9 @@ pub fn convert(sample: &[u8], clock: &WallClock) -> Option<TcpEvent> {
     event.SPT = record.sport;
     event.DPT = record.dport;
     copy_c_string(&mut event.task, &record.comm);
+    if record.kind == kind::SNAPSHOT {
+        event.task[SNAPSHOT_MARK_INDEX] = SNAPSHOT_MARK as std::ffi::c_char;
+    }
     // Byte arrays have alignment 1, so borrowing them in a packed struct is fine.
     format_addr(record.family, &record.saddr, &mut event.SADDR);
     format_addr(record.family, &record.daddr, &mut event.DADDR);

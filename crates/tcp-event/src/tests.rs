@@ -64,7 +64,7 @@ fn kernel_record_mirror_matches_the_object() {
         ("sport", offset_of!(TcpCloseRecord, sport)),
         ("dport", offset_of!(TcpCloseRecord, dport)),
         ("owner_known", offset_of!(TcpCloseRecord, owner_known)),
-        ("reserved", offset_of!(TcpCloseRecord, reserved)),
+        ("kind", offset_of!(TcpCloseRecord, kind)),
         ("comm", offset_of!(TcpCloseRecord, comm)),
         ("saddr", offset_of!(TcpCloseRecord, saddr)),
         ("daddr", offset_of!(TcpCloseRecord, daddr)),
@@ -73,6 +73,14 @@ fn kernel_record_mirror_matches_the_object() {
     assert_eq!(members, mirror);
     assert_eq!(size, size_of::<TcpCloseRecord>());
     check_shared_layouts(bpf_object()).unwrap();
+    let kinds = interceptor_core::layout::enum_values(bpf_object(), "tcp_record_kind").unwrap();
+    assert_eq!(
+        kinds,
+        vec![
+            ("TCP_RECORD_CLOSE".to_owned(), i64::from(kind::CLOSE)),
+            ("TCP_RECORD_SNAPSHOT".to_owned(), i64::from(kind::SNAPSHOT)),
+        ]
+    );
 }
 
 fn c_str(field: &[c_char]) -> String {
@@ -97,7 +105,7 @@ fn conversion_fills_every_field() {
         sport: 40000,
         dport: 7001,
         owner_known: 1,
-        reserved: 0,
+        kind: record::kind::CLOSE,
         comm: [0; 16],
         saddr: [0; 16],
         daddr: [0; 16],

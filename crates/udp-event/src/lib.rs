@@ -80,7 +80,7 @@ macro_rules! common_programs {
             Program::Cgroup("udp_recvmsg4"),
             Program::Cgroup("udp_recvmsg6"),
             Program::Cgroup("udp_sock_release"),
-            Program::MapIterator { name: "udp_flush", map: "udp_sockets" },
+            Program::PeriodicIterator { name: "udp_flush", map: Some("udp_sockets") },
         ]
     };
 }
