@@ -20,6 +20,8 @@ PREFIX=${PREFIX:-/opt/RealTimeKql}
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
 # The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
 TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring)
+# The benchmark measures bpftrace (a tcplife equivalent) beside the library.
+BENCH_PACKAGES=(bpftrace)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
 HEADERS=(include/tcpEvent.h include/udpEvent.h)
 
@@ -42,9 +44,10 @@ missing_packages() {
 setup() {
     require_root setup
     local missing packages=("${BUILD_PACKAGES[@]}")
-    if [ "${1:-}" = test ]; then
-        packages+=("${TEST_PACKAGES[@]}")
-    fi
+    case "${1:-}" in
+        test) packages+=("${TEST_PACKAGES[@]}") ;;
+        bench) packages+=("${BENCH_PACKAGES[@]}") ;;
+    esac
     missing=$(missing_packages "${packages[@]}")
     if [ -n "$missing" ]; then
         log "installing Debian packages: $(echo $missing)"
@@ -103,7 +106,7 @@ headers() {
 }
 
 bench() {
-    setup
+    setup bench
     build
     log "benchmark: figures on stdout and in bench/RESULTS.md"
     target/release/interceptor-bench --out bench/RESULTS.md

@@ -243,6 +243,12 @@ fn memory(report: &mut Report, options: &Options) {
     );
 }
 
+/// Operations per second lost by the traced loop, in %: 1 - traced rate /
+/// untraced rate (the untraced time being the mean of the loops around it).
+fn throughput_lost(traced: Duration, untraced_secs: f64) -> f64 {
+    (1.0 - untraced_secs / traced.as_secs_f64()) * 100.0
+}
+
 /// Traced vs untraced loops (method 3): overheads per round and the
 /// library's counts per traced round.
 fn overhead<E: EventAbi>(
@@ -268,7 +274,7 @@ fn overhead<E: EventAbi>(
         lib.cleanup();
         let next = workload();
         let base = (baseline.as_secs_f64() + next.as_secs_f64()) / 2.0;
-        overheads.push((traced.as_secs_f64() / base - 1.0) * 100.0);
+        overheads.push(throughput_lost(traced, base));
         baseline = next;
     }
     for (key, _) in env {
@@ -456,7 +462,7 @@ fn peer(report: &mut Report, options: &Options) {
         printed.push(bpftrace.stop());
         let next = tcp_loop(n);
         let base = (baseline.as_secs_f64() + next.as_secs_f64()) / 2.0;
-        overheads.push((traced.as_secs_f64() / base - 1.0) * 100.0);
+        overheads.push(throughput_lost(traced, base));
         baseline = next;
     }
     let (start_min, _) = min_median(&startup);

@@ -41,12 +41,22 @@ pub fn realtime_ns() -> u64 {
 
 /// Resident set size of this process in KiB.
 pub fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// RSS split as the kernel counts it: anonymous, file-backed and shared
+/// (a BPF ring buffer's mapping is shared), in KiB.
+pub fn rss_parts_kib() -> (u64, u64, u64) {
+    (status_kib("RssAnon:"), status_kib("RssFile:"), status_kib("RssShmem:"))
+}
+
+fn status_kib(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .find_map(|line| line.strip_prefix(key))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)

@@ -66,7 +66,7 @@ fn burst_without_consumer_sheds_oldest_and_counts() {
     let (first, last) = (rounds[0]["rss_kib"], rounds[2]["rss_kib"]);
     assert!(
         last <= first + 512,
-        "RSS grew from {first} KiB to {last} KiB over two more bursts"
+        "RSS grew from {first} KiB to {last} KiB over two more bursts: {rounds:?}"
     );
     // At most one shedding line a second (plus the final flush at cleanup).
     let shed_lines = stderr.lines().filter(|l| l.contains("shed the")).count() as u64;

@@ -96,6 +96,11 @@ fn burst_traffic(library: &str, netpeer: &str, count: u64) -> bool {
 
 fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, String>) {
     let netpeer = args.get("netpeer").cloned().unwrap_or_default();
+    // RSS is compared between rounds to the KiB: with transparent huge pages
+    // "always" (Debian's kernels) khugepaged may collapse a 2 MB range of the
+    // heap at any moment and add up to 2 MB of pages nobody touched.
+    // SAFETY: prctl with integer arguments only changes this process's THP mode.
+    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     let count = number(args, "count", 3000);
     lib.add_probe(None);
     if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
@@ -146,8 +151,9 @@ fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, St
             after.malformed,
         );
         let queued_before = before_drain.queued;
+        let (anon, file, shmem) = testkit::rss_parts_kib();
         say(format!(
-            "ROUND n={round} queued_before_drain={queued_before} drained={drained} emitted={emitted} delivered={delivered} shed={shed} queued={queued} lost={lost} discarded={discarded} malformed={malformed} rss_kib={} elapsed_ms={}",
+            "ROUND n={round} queued_before_drain={queued_before} drained={drained} emitted={emitted} delivered={delivered} shed={shed} queued={queued} lost={lost} discarded={discarded} malformed={malformed} rss_kib={} anon_kib={anon} file_kib={file} shmem_kib={shmem} elapsed_ms={}",
             testkit::rss_kib(),
             began.elapsed().as_millis()
         ));
