@@ -249,6 +249,32 @@ fn throughput_lost(traced: Duration, untraced_secs: f64) -> f64 {
     (1.0 - untraced_secs / traced.as_secs_f64()) * 100.0
 }
 
+/// Method 3, shared by the library and the peer: each traced loop runs
+/// between two untraced ones. `trace` starts tracing and returns what stops
+/// it, which yields the round's counts. Returns the throughput lost per
+/// round, the counts, and the last untraced loop's time in seconds.
+fn interleaved<S, C>(
+    rounds: usize,
+    workload: &dyn Fn() -> Duration,
+    mut trace: impl FnMut() -> S,
+    mut stop: impl FnMut(S) -> C,
+) -> (Vec<f64>, Vec<C>, f64) {
+    workload(); // warm-up
+    let mut baseline = workload();
+    let mut overheads = Vec::new();
+    let mut counts = Vec::new();
+    for _ in 0..rounds {
+        let session = trace();
+        let traced = workload();
+        counts.push(stop(session));
+        let next = workload();
+        let base = (baseline.as_secs_f64() + next.as_secs_f64()) / 2.0;
+        overheads.push(throughput_lost(traced, base));
+        baseline = next;
+    }
+    (overheads, counts, baseline.as_secs_f64())
+}
+
 /// Traced vs untraced loops (method 3): overheads per round and the
 /// library's counts per traced round.
 fn overhead<E: EventAbi>(
@@ -260,27 +286,25 @@ fn overhead<E: EventAbi>(
         set_env(key, Some(value));
     }
     let lib = Arc::new(Library::<E>::load());
-    workload(); // warm-up
-    let mut baseline = workload();
-    let mut overheads = Vec::new();
-    let mut counts = Vec::new();
-    for _ in 0..options.rounds {
-        lib.add_probe(None);
-        lib.wait_ready(Duration::from_secs(20)).unwrap();
-        let consumer = Consumer::start(&lib);
-        let traced = workload();
-        let received = consumer.finish();
-        counts.push((received, lib.stats()));
-        lib.cleanup();
-        let next = workload();
-        let base = (baseline.as_secs_f64() + next.as_secs_f64()) / 2.0;
-        overheads.push(throughput_lost(traced, base));
-        baseline = next;
-    }
+    let result = interleaved(
+        options.rounds,
+        workload,
+        || {
+            lib.add_probe(None);
+            lib.wait_ready(Duration::from_secs(20)).unwrap();
+            Consumer::start(&lib)
+        },
+        |consumer| {
+            let received = consumer.finish();
+            let stats = lib.stats();
+            lib.cleanup();
+            (received, stats)
+        },
+    );
     for (key, _) in env {
         set_env(key, None);
     }
-    (overheads, counts, baseline.as_secs_f64())
+    result
 }
 
 /// Figures 3 and 5: TCP overhead, and delivery at the loop's full rate.
@@ -441,30 +465,28 @@ impl Bpftrace {
 /// Figure 7: the peer, by method 3.
 fn peer(report: &mut Report, options: &Options) {
     let n = options.tcp_connections;
-    tcp_loop(n / 4);
-    let mut baseline = tcp_loop(n);
-    let mut overheads = Vec::new();
-    let mut printed = Vec::new();
+    let workload = || tcp_loop(n);
     let mut startup = Vec::new();
-    for _ in 0..options.rounds {
-        let began = Instant::now();
-        let Some(bpftrace) = Bpftrace::start() else {
-            report.add(
-                "7. Peer: bpftrace tcplife-equivalent (bench/tcplife.bt)",
-                ("n/a".into(), "n/a".into()),
-                "-",
-                "bpftrace did not start (is Debian's bpftrace installed? ./run.sh bench installs it)".into(),
-            );
-            return;
-        };
-        startup.push(began.elapsed().as_secs_f64());
-        let traced = tcp_loop(n);
-        printed.push(bpftrace.stop());
-        let next = tcp_loop(n);
-        let base = (baseline.as_secs_f64() + next.as_secs_f64()) / 2.0;
-        overheads.push(throughput_lost(traced, base));
-        baseline = next;
-    }
+    let (overheads, printed, _) = interleaved(
+        options.rounds,
+        &workload,
+        || {
+            let began = Instant::now();
+            let bpftrace = Bpftrace::start();
+            startup.push(began.elapsed().as_secs_f64());
+            bpftrace
+        },
+        |bpftrace| bpftrace.map(Bpftrace::stop),
+    );
+    let Some(printed) = printed.into_iter().collect::<Option<Vec<u64>>>() else {
+        report.add(
+            "7. Peer: bpftrace tcplife-equivalent (bench/tcplife.bt)",
+            ("n/a".into(), "n/a".into()),
+            "-",
+            "bpftrace did not start (is Debian's bpftrace installed? ./run.sh bench installs it)".into(),
+        );
+        return;
+    };
     let (start_min, _) = min_median(&startup);
     report.add(
         "7. Peer: bpftrace tcplife-equivalent, same tracepoint, same loop",
