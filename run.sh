@@ -10,7 +10,7 @@
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
-#   ./run.sh bench     measure tracing overhead (not part of test); writes bench/RESULTS.md
+#   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -89,27 +89,27 @@ run_tests() {
     cargo fmt --all -- --check
     cargo clippy --release --workspace --all-targets --locked -- -D warnings
     log "unit and integration tests (real eBPF on this kernel)"
-    # One test at a time per binary: the tests share the kernel's hooks and
-    # each library is a process-wide singleton.
-    cargo test --release --workspace --locked -- --test-threads=1
+    # One test at a time per binary (the tests share the kernel's hooks and
+    # each library is a process-wide singleton): RUST_TEST_THREADS=1 comes
+    # from .cargo/config.toml.
+    cargo test --release --workspace --locked
     matrix
 }
 
 matrix() {
     log "kernel matrix: the suites once per attach path and once automatic, on this host and on Debian kernels under QEMU"
-    cargo test --release --workspace --locked --no-run
-    target/release/kernel-matrix "$@"
+    cargo xtask matrix "$@"
 }
 
 headers() {
-    UPDATE_HEADERS=1 cargo test --release --workspace --locked --lib checked_in_header_is_current
+    cargo xtask headers
 }
 
 bench() {
     setup bench
     build
-    log "benchmark: figures on stdout and in bench/RESULTS.md"
-    target/release/interceptor-bench --out bench/RESULTS.md
+    log "benchmark: figures on stdout and in crates/bench/RESULTS.md"
+    target/release/interceptor-bench --out crates/bench/RESULTS.md
 }
 
 case "${1:-}" in

@@ -1,4 +1,4 @@
-/* tcpEvent.h: generated from the Rust definitions in crates/tcp-event (libtcpEvent.so). Do not edit;
+/* tcpEvent.h: generated from the Rust definitions in crates/tcp and crates/tcp-event (libtcpEvent.so). Do not edit;
  * regenerate with `./run.sh headers`. */
 #ifndef TCPEVENT_H
 #define TCPEVENT_H

@@ -1,4 +1,4 @@
-/* udpEvent.h: generated from the Rust definitions in crates/udp-event (libudpEvent.so). Do not edit;
+/* udpEvent.h: generated from the Rust definitions in crates/udp and crates/udp-event (libudpEvent.so). Do not edit;
  * regenerate with `./run.sh headers`. */
 #ifndef UDPEVENT_H
 #define UDPEVENT_H

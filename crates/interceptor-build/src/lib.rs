@@ -1,29 +1,54 @@
-//! Used by the libraries' build scripts: compiles `bpf/<name>.bpf.c` (CO-RE,
-//! against the vendored `bpf/vmlinux.h`) into `$OUT_DIR/<name>.bpf.o`, which
-//! the library embeds with `include_bytes!`. Needs clang; no kernel headers.
+//! Used by the protocol crates' build scripts: compiles the crate's
+//! `bpf/<name>.bpf.c` (CO-RE, against the core's vendored `vmlinux.h` and
+//! shared headers in `crates/interceptor-core/bpf`) into
+//! `$OUT_DIR/<name>.bpf.o` and generates its skeleton,
+//! `$OUT_DIR/<name>.skel.rs`, which embeds the object and declares the
+//! record, config and `.rodata` types from the object's BTF: the one source
+//! of truth for the layouts user space reads and writes. Needs clang; no
+//! kernel headers.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use libbpf_cargo::SkeletonBuilder;
 
-/// Compiles `bpf/<name>.bpf.c`; panics (failing the build) with the compiler's
-/// output on error. Any change under `bpf/` rebuilds the object.
+/// The shared BPF headers (`interceptor.bpf.h`, `interceptor_abi.h`,
+/// `vmlinux.h`).
+fn core_bpf_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../interceptor-core/bpf")
+}
+
+/// Compiles `bpf/<name>.bpf.c` of the calling crate and generates its
+/// skeleton; panics (failing the build) with the compiler's output on error.
+/// Any change under either BPF directory rebuilds both.
 pub fn compile_bpf(name: &str) {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let bpf_dir = manifest.join("../../bpf");
-    let source = bpf_dir.join(format!("{name}.bpf.c"));
-    let object = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default()).join(format!("{name}.bpf.o"));
+    let own_dir = manifest.join("bpf");
+    let core_dir = core_bpf_dir();
+    let source = own_dir.join(format!("{name}.bpf.c"));
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
+    let object = out_dir.join(format!("{name}.bpf.o"));
+    let skeleton = out_dir.join(format!("{name}.skel.rs"));
     if let Err(error) = SkeletonBuilder::new()
         .source(&source)
         .obj(&object)
-        .clang_args(["-I".as_ref(), bpf_dir.as_os_str(), "-Wall".as_ref(), "-Werror".as_ref()])
-        .build()
+        // The skeleton include_bytes!() the object rather than pasting it.
+        .reference_obj(true)
+        .clang_args([
+            "-I".as_ref(),
+            own_dir.as_os_str(),
+            "-I".as_ref(),
+            core_dir.as_os_str(),
+            "-Wall".as_ref(),
+            "-Werror".as_ref(),
+        ])
+        .build_and_generate(&skeleton)
     {
         panic!(
             "compiling {} failed (is clang installed? ./run.sh setup installs it): {error:#}",
             source.display()
         );
     }
-    println!("cargo:rerun-if-changed={}", bpf_dir.display());
+    println!("cargo:rerun-if-changed={}", own_dir.display());
+    println!("cargo:rerun-if-changed={}", core_dir.display());
 }

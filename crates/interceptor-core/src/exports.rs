@@ -9,8 +9,9 @@ use std::time::Duration;
 use crate::abi::CStruct;
 use crate::ffi::{copy_c_string_arg, dequeue_result, guard, write_c_buffer};
 use crate::queue::Popped;
-use crate::session::{Interceptor, ProbeOutcome, Tracer, probe_plan};
+use crate::session::{Interceptor, ProbeOutcome, probe_attach_path as probe};
 use crate::stats::InterceptorStats;
+use crate::tracer::Tracer;
 
 /// `DequeuePerfEvent`.
 pub fn dequeue_blocking<T: Tracer>(interceptor: &'static Interceptor<T>) -> T::Event {
@@ -97,7 +98,7 @@ pub unsafe fn probe_attach_path<T: Tracer>(path: *const c_char, reason: *mut c_c
     guard("ProbeAttachPath", -1, || {
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let name = unsafe { copy_c_string_arg(path) }.unwrap_or_default();
-        let (result, text) = match probe_plan::<T>(&String::from_utf8_lossy(&name)) {
+        let (result, text) = match probe::<T>(&String::from_utf8_lossy(&name)) {
             ProbeOutcome::Supported => (1, String::new()),
             ProbeOutcome::Unsupported(text) => (0, text),
             ProbeOutcome::CannotProbe(text) => (-1, text),

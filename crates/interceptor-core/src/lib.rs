@@ -1,29 +1,44 @@
 //! The machinery shared by `libtcpEvent.so` and `libudpEvent.so`.
 //!
-//! Each library is a thin C ABI shell that implements [`Tracer`] (its BPF
-//! object, attach plans and event conversion) and holds one
-//! [`Interceptor`] in a `static`. Everything else lives here:
+//! Each library is a thin shell that implements [`Tracer`] (its BPF object,
+//! attach paths and event conversion) and holds one [`Interceptor`] in a
+//! `static`. Everything else lives here, one concept per module:
 //!
-//! - [`attach`]: attach plans and the checks that pick one per kernel;
-//! - [`loader`]: loading a plan's programs, transport and load-time settings;
-//! - [`session`]: lifecycle, the polling thread, stats;
+//! - [`tracer`]: the contract a library implements, and its load-time config;
+//! - [`settings`]: the environment read at `AddProbe`;
+//! - [`attach_path`]: the attach-path model;
+//! - [`kernel`]: what the running kernel offers, privilege and mounts;
+//! - [`loader`]: loading and attaching one attach path;
+//! - [`poller`]: transport, sink, drain loop and shed reports;
+//! - [`session`]: the lifecycle (`AddProbe` .. `cleanup()`);
+//! - [`stats`]: the counters and their assembly;
 //! - [`queue`]: the bounded drop-oldest queue consumers read from;
 //! - [`clock`] and [`addr`]: kernel time and addresses to the original's text;
+//! - [`record`]: copying kernel records out of the buffers;
 //! - [`abi`]: the C declarations the headers are generated from;
-//! - [`ffi`]: helpers for the exported functions (panic containment, strings).
+//! - [`ffi`] and [`exports`]: the exported functions' helpers and bodies;
+//! - [`diag`]: stderr messages and libbpf's output;
+//!
+//! A library shell imports what it needs from [`prelude`].
 
 pub mod abi;
 pub mod addr;
-pub mod attach;
+pub mod attach_path;
 pub mod clock;
 pub mod diag;
 pub mod exports;
 pub mod ffi;
-pub mod layout;
+pub mod kernel;
 pub mod loader;
+pub mod poller;
+pub mod prelude;
 pub mod queue;
 pub mod record;
 pub mod session;
+pub mod settings;
 pub mod stats;
+pub mod sync;
+pub mod tracer;
 
-pub use session::{Interceptor, Tracer};
+pub use session::Interceptor;
+pub use tracer::Tracer;

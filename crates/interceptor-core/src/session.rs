@@ -1,151 +1,81 @@
 //! One library's lifecycle: `AddProbe` starts a polling thread that loads and
-//! attaches the BPF programs, then drains the ring (or perf) buffer into the
-//! bounded queue; `cleanup()` stops and joins it and releases consumers.
-//! Everything here is generic over [`Tracer`]; the two libraries only add
-//! their programs, plans and event conversion.
+//! attaches the BPF programs, then drains them into the bounded queue;
+//! `cleanup()` stops and joins it and releases consumers. Everything here is
+//! generic over [`Tracer`]; the two libraries only add their programs,
+//! attach paths and event conversion.
 
-use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use libbpf_rs::{MapCore, MapHandle, PerfBuffer, PerfBufferBuilder, RingBuffer, RingBufferBuilder};
-
-use crate::abi::{CStruct, copy_c_string};
-use crate::attach::{AttachPlan, KernelFacts, check_privilege, find_plan};
-use crate::clock::WallClock;
+use crate::attach_path::{self, AttachPath};
 use crate::diag;
-pub use crate::loader::TracerConfig;
-use crate::loader::{self, LoadedProbes, ObjectConfig, TransportKind, counter};
+use crate::kernel::{KernelFacts, check_privilege};
+use crate::loader::{self, LoadedProbes, SkeletonStorage};
+use crate::poller::Poller;
 use crate::queue::{EventQueue, Popped};
-use crate::stats::InterceptorStats;
+use crate::settings::Settings;
+use crate::stats::{InterceptorStats, SessionCounters};
+use crate::sync::lock;
+use crate::tracer::Tracer;
 
-/// How long the poller sleeps between drains when no wakeup comes. Records
-/// below the wakeup batch wait at most this long.
-pub const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
-
-/// Overrides the transport (`ringbuf` or `perf`) for both libraries.
-pub const TRANSPORT_ENV: &str = "EBPF_INTERCEPTOR_TRANSPORT";
-
-/// Reads a per-socket map capacity (`EBPF_INTERCEPTOR_*_MAX_SOCKETS`):
-/// `None` keeps the object's 65,536.
-pub fn capacity_from_env(variable: &str) -> Result<Option<u32>, String> {
-    match std::env::var(variable).ok().as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if (1..=16_777_216).contains(&n) => Ok(Some(n)),
-            _ => Err(format!("{variable}={text} is not a socket count; use 1 to 16777216")),
-        },
-    }
+fn load<'obj, T: Tracer>(
+    storage: &'obj mut SkeletonStorage,
+    path: &'static AttachPath,
+    settings: &Settings<T::Settings>,
+    kernel: &mut KernelFacts,
+) -> Result<LoadedProbes<'obj, T>, String> {
+    loader::load::<T>(storage, path, kernel, &settings.object, &settings.tracer)
 }
 
-/// What a library adds to the shared machinery.
-pub trait Tracer: 'static {
-    /// The event handed to consumers (the original's struct, byte for byte).
-    type Event: CStruct + Send;
-    /// Library name for messages, e.g. `libtcpEvent`.
-    const LIBRARY: &'static str;
-    /// Variable that forces an attach plan, e.g. `EBPF_INTERCEPTOR_TCP_ATTACH`.
-    const ATTACH_ENV: &'static str;
-    /// Ring buffer size in bytes (a power of two).
-    const RING_BYTES: u32;
-    /// The compiled BPF object.
-    fn bpf_object() -> &'static [u8];
-    /// Attach plans, best first.
-    fn plans() -> &'static [AttachPlan];
-    /// Library-specific settings, read from the environment at `AddProbe`.
-    fn configure() -> Result<TracerConfig, String> {
-        Ok(TracerConfig::default())
-    }
-    /// Converts one record from the kernel; `None` if it is malformed.
-    fn convert(sample: &[u8], clock: &WallClock) -> Option<Self::Event>;
+/// Room for one skeleton per attach path: a path that fails to load leaves
+/// its storage borrowed by nothing, but the borrow checker cannot see that
+/// across loop iterations, so each attempt gets its own.
+fn storage_per_path<T: Tracer>() -> Vec<SkeletonStorage> {
+    T::ATTACH_PATHS.iter().map(|_| SkeletonStorage::uninit()).collect()
 }
 
-/// Settings read from the environment when a session starts.
-#[derive(Debug, Clone)]
-struct Settings {
-    forced_plan: Option<String>,
-    object: ObjectConfig,
-    tracer: TracerConfig,
-}
-
-impl Settings {
-    fn from_env<T: Tracer>() -> Result<Self, String> {
-        let transport = match std::env::var(TRANSPORT_ENV).ok().as_deref() {
-            None | Some("") | Some("ringbuf") => TransportKind::RingBuffer,
-            Some("perf") => TransportKind::PerfBuffer,
-            Some(other) => {
-                return Err(format!(
-                    "{TRANSPORT_ENV}={other} is not a transport; use ringbuf or perf"
-                ));
-            }
-        };
-        let tracer = T::configure()?;
-        let forced_plan = std::env::var(T::ATTACH_ENV)
-            .ok()
-            .filter(|v| !v.is_empty() && v != "auto");
-        if let Some(name) = &forced_plan
-            && find_plan(T::plans(), name).is_none()
-        {
-            let known: Vec<&str> = T::plans().iter().map(|p| p.name).collect();
-            return Err(format!(
-                "{}={name} is not an attach path; use auto or one of: {}",
-                T::ATTACH_ENV,
-                known.join(", ")
-            ));
-        }
-        Ok(Self {
-            forced_plan,
-            object: ObjectConfig {
-                transport,
-                ring_bytes: T::RING_BYTES,
-                // Wake the poller early only when an eighth of the ring is
-                // pending; otherwise the drain timer collects records.
-                wakeup_batch_bytes: T::RING_BYTES / 8,
-            },
-            tracer,
-        })
-    }
-}
-
-fn attach_best<T: Tracer>(settings: &Settings, kernel: &mut KernelFacts) -> Result<LoadedProbes, String> {
-    let load = |plan: &'static AttachPlan, kernel: &mut KernelFacts| {
-        loader::load_plan(T::bpf_object(), plan, kernel, &settings.object, &settings.tracer)
-    };
-    if let Some(name) = &settings.forced_plan {
-        let plan = find_plan(T::plans(), name).ok_or_else(|| format!("unknown attach path {name}"))?;
-        return load(plan, kernel).map_err(|e| format!("attach path {name} (forced by {}): {e}", T::ATTACH_ENV));
+/// Loads the forced attach path, or the first that works.
+fn attach_best<'obj, T: Tracer>(
+    storage: &'obj mut [SkeletonStorage],
+    settings: &Settings<T::Settings>,
+    kernel: &mut KernelFacts,
+) -> Result<LoadedProbes<'obj, T>, String> {
+    let mut slots = storage.iter_mut();
+    if let Some(path) = settings.forced_path {
+        let slot = slots.next().ok_or("no room for a skeleton")?;
+        return load::<T>(slot, path, settings, kernel)
+            .map_err(|e| format!("attach path {} (forced by {}): {e}", path.name, T::ATTACH_ENV));
     }
     let mut failures = Vec::new();
-    for plan in T::plans() {
-        match load(plan, kernel) {
+    for (path, slot) in T::ATTACH_PATHS.iter().zip(slots) {
+        match load::<T>(slot, path, settings, kernel) {
             Ok(probes) => return Ok(probes),
             Err(reason) => {
-                diag::debug(&format!("attach path {} unavailable: {reason}", plan.name));
-                failures.push(format!("{}: {reason}", plan.name));
+                diag::debug(&format!("attach path {} unavailable: {reason}", path.name));
+                failures.push(format!("{}: {reason}", path.name));
             }
         }
     }
     Err(format!("no attach path works on this kernel ({})", failures.join("; ")))
 }
 
-/// What probing an attach plan found.
+/// What probing an attach path found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeOutcome {
-    /// The plan loaded and attached (and was detached again).
+    /// The path loaded and attached (and was detached again).
     Supported,
-    /// The kernel lacks something the plan needs; the reason says what.
+    /// The kernel lacks something the path needs; the reason says what.
     Unsupported(String),
-    /// The question could not be asked (unknown plan, no privilege).
+    /// The question could not be asked (unknown path, no privilege).
     CannotProbe(String),
 }
 
-/// Loads and attaches one plan, then detaches it: whether the running kernel
-/// supports it. No events are read.
-pub fn probe_plan<T: Tracer>(name: &str) -> ProbeOutcome {
+/// Loads and attaches one attach path, then detaches it: whether the running
+/// kernel supports it. No events are read.
+pub fn probe_attach_path<T: Tracer>(name: &str) -> ProbeOutcome {
     diag::init(T::LIBRARY);
     if let Err(reason) = check_privilege() {
         return ProbeOutcome::CannotProbe(reason);
@@ -154,140 +84,16 @@ pub fn probe_plan<T: Tracer>(name: &str) -> ProbeOutcome {
         Ok(settings) => settings,
         Err(reason) => return ProbeOutcome::CannotProbe(reason),
     };
-    let Some(plan) = find_plan(T::plans(), name) else {
-        let known: Vec<&str> = T::plans().iter().map(|p| p.name).collect();
-        return ProbeOutcome::CannotProbe(format!("{name} is not an attach path; known: {}", known.join(", ")));
+    let Some(path) = attach_path::find(T::ATTACH_PATHS, name) else {
+        return ProbeOutcome::CannotProbe(format!(
+            "{name} is not an attach path; known: {}",
+            attach_path::names(T::ATTACH_PATHS).join(", ")
+        ));
     };
-    let mut kernel = KernelFacts::default();
-    match loader::load_plan(T::bpf_object(), plan, &mut kernel, &settings.object, &settings.tracer) {
+    let mut storage = SkeletonStorage::uninit();
+    match load::<T>(&mut storage, path, &settings, &mut KernelFacts::default()) {
         Ok(_) => ProbeOutcome::Supported,
         Err(reason) => ProbeOutcome::Unsupported(reason),
-    }
-}
-
-/// Where converted records collect during one drain.
-struct Sink<E: 'static> {
-    clock: WallClock,
-    /// At most a queue's worth: more would only be shed. Keeps memory bounded
-    /// by the queue, not by how much a slow drain finds in the ring.
-    batch: Vec<E>,
-    queue: &'static EventQueue<E>,
-    shed: u64,
-    malformed: u64,
-    perf_lost: u64,
-}
-
-enum Transport<'cb> {
-    Ring(RingBuffer<'cb>),
-    Perf(PerfBuffer<'cb>),
-}
-
-impl Transport<'_> {
-    fn open<T: Tracer>(
-        probes: &LoadedProbes,
-        kind: TransportKind,
-        sink: &Rc<RefCell<Sink<T::Event>>>,
-    ) -> Result<Self, String> {
-        let map = |name: &str| {
-            probes
-                .object
-                .maps()
-                .find(|m| m.name() == name)
-                .ok_or_else(|| format!("map {name} is missing"))
-        };
-        match kind {
-            TransportKind::RingBuffer => {
-                let events = map("events")?;
-                let sink = Rc::clone(sink);
-                let mut builder = RingBufferBuilder::new();
-                builder
-                    .add(&events, move |data: &[u8]| {
-                        sink.borrow_mut().accept::<T>(data);
-                        0
-                    })
-                    .map_err(|e| format!("cannot open the ring buffer: {e}"))?;
-                builder
-                    .build()
-                    .map(Self::Ring)
-                    .map_err(|e| format!("cannot open the ring buffer: {e}"))
-            }
-            TransportKind::PerfBuffer => {
-                let events = map("events_perf")?;
-                let samples = Rc::clone(sink);
-                let losses = Rc::clone(sink);
-                PerfBufferBuilder::new(&events)
-                    .sample_cb(move |_cpu, data: &[u8]| samples.borrow_mut().accept::<T>(data))
-                    .lost_cb(move |_cpu, count| losses.borrow_mut().perf_lost += count)
-                    .build()
-                    .map(Self::Perf)
-                    .map_err(|e| format!("cannot open the perf buffer: {e}"))
-            }
-        }
-    }
-
-    /// Waits for a wakeup (or the timeout), then drains everything pending:
-    /// records submitted without a wakeup are only found by consuming.
-    fn drain(&self, timeout: Duration) -> Result<(), libbpf_rs::Error> {
-        match self {
-            Self::Ring(ring) => {
-                ring.poll(timeout)?;
-                ring.consume()
-            }
-            Self::Perf(perf) => {
-                perf.poll(timeout)?;
-                perf.consume()
-            }
-        }
-    }
-}
-
-impl<E: 'static> Sink<E> {
-    fn accept<T: Tracer<Event = E>>(&mut self, data: &[u8]) {
-        match T::convert(data, &self.clock) {
-            Some(event) => {
-                self.batch.push(event);
-                if self.batch.len() == crate::queue::CAPACITY {
-                    self.flush();
-                }
-            }
-            None => self.malformed += 1,
-        }
-    }
-
-    /// Hands the batch to the queue (one lock, one wakeup).
-    fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            self.shed += self.queue.push_all(self.batch.drain(..));
-        }
-    }
-}
-
-/// Rate-limits the shedding message to one line a second.
-struct ShedReport {
-    pending: u64,
-    total: u64,
-    last_line: Option<Instant>,
-}
-
-impl ShedReport {
-    fn note(&mut self, shed: u64) {
-        self.pending += shed;
-        self.total += shed;
-    }
-
-    fn flush(&mut self, force: bool) {
-        if self.pending == 0 {
-            return;
-        }
-        let due = self.last_line.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
-        if due || force {
-            diag::error(&format!(
-                "event queue full: shed the {} oldest events ({} this session); consumers are not keeping up",
-                self.pending, self.total
-            ));
-            self.pending = 0;
-            self.last_line = Some(Instant::now());
-        }
     }
 }
 
@@ -312,21 +118,6 @@ struct Lifecycle {
     cleanups: u64,
 }
 
-/// What the stats call reports about the current (or last) session.
-struct SessionInfo {
-    plan: &'static str,
-    transport: &'static str,
-    counters: Option<MapHandle>,
-    final_counters: [u64; counter::COUNT],
-    perf_lost: u64,
-    malformed: u64,
-    periodic_failures: u64,
-    last_error: String,
-}
-
-/// Outcome of [`Interceptor::dequeue`].
-pub type Dequeued<E> = Popped<E>;
-
 /// A library's whole state, held in one `static`.
 pub struct Interceptor<T: Tracer> {
     /// Serializes `AddProbe` and `cleanup()` against each other.
@@ -335,19 +126,14 @@ pub struct Interceptor<T: Tracer> {
     lifecycle_changed: Condvar,
     status: AtomicU32,
     queue: EventQueue<T::Event>,
-    info: Mutex<SessionInfo>,
+    counters: Mutex<SessionCounters>,
+    last_error: Mutex<String>,
 }
 
 impl<T: Tracer> Default for Interceptor<T> {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
-    // Every critical section leaves its data consistent, so a panic inside
-    // one (already reported) must not take the library down with it.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<T: Tracer> Interceptor<T> {
@@ -363,16 +149,8 @@ impl<T: Tracer> Interceptor<T> {
             lifecycle_changed: Condvar::new(),
             status: AtomicU32::new(0),
             queue: EventQueue::new(),
-            info: Mutex::new(SessionInfo {
-                plan: "",
-                transport: "",
-                counters: None,
-                final_counters: [0; counter::COUNT],
-                perf_lost: 0,
-                malformed: 0,
-                periodic_failures: 0,
-                last_error: String::new(),
-            }),
+            counters: Mutex::new(SessionCounters::new()),
+            last_error: Mutex::new(String::new()),
         }
     }
 
@@ -384,7 +162,7 @@ impl<T: Tracer> Interceptor<T> {
     fn fail(&self, message: String) {
         diag::error(&message);
         self.status.store(0, Ordering::SeqCst);
-        lock(&self.info).last_error = message;
+        *lock(&self.last_error) = message;
         self.set_phase(Phase::Failed);
     }
 
@@ -406,18 +184,9 @@ impl<T: Tracer> Interceptor<T> {
             }
         }
         self.queue.open();
-        {
-            let mut info = lock(&self.info);
-            info.plan = "";
-            info.transport = "";
-            info.counters = None;
-            info.final_counters = [0; counter::COUNT];
-            info.perf_lost = 0;
-            info.malformed = 0;
-            info.periodic_failures = 0;
-            // A new attempt: an error from the last one no longer applies.
-            info.last_error.clear();
-        }
+        *lock(&self.counters) = SessionCounters::new();
+        // A new attempt: an error from the last one no longer applies.
+        lock(&self.last_error).clear();
         // Read here, on the caller's thread: the variables count as of AddProbe.
         let settings = match Settings::from_env::<T>() {
             Ok(settings) => settings,
@@ -471,7 +240,7 @@ impl<T: Tracer> Interceptor<T> {
     }
 
     /// The next event, waiting up to `timeout` (forever for `None`).
-    pub fn dequeue(&self, timeout: Option<Duration>) -> Dequeued<T::Event> {
+    pub fn dequeue(&self, timeout: Option<Duration>) -> Popped<T::Event> {
         self.queue.pop(timeout)
     }
 
@@ -498,35 +267,16 @@ impl<T: Tracer> Interceptor<T> {
 
     /// The last error message, empty if none.
     pub fn last_error(&self) -> String {
-        lock(&self.info).last_error.clone()
+        lock(&self.last_error).clone()
     }
 
     /// Counters of the current (or last) session.
     pub fn stats(&self) -> InterceptorStats {
         let queue = self.queue.counts();
-        let info = lock(&self.info);
-        let kernel = info
-            .counters
-            .as_ref()
-            .map_or(info.final_counters, loader::read_counters);
-        let mut stats = InterceptorStats::zeroed();
-        stats.delivered = queue.delivered;
-        stats.queued = queue.queued;
-        stats.shed = queue.shed;
-        stats.discarded = queue.discarded;
-        stats.lost = kernel[counter::LOST as usize] + info.perf_lost;
-        stats.map_full = kernel[counter::MAP_FULL as usize];
-        stats.owner_unknown = kernel[counter::OWNER_UNKNOWN as usize];
-        stats.kernel_emitted = kernel[counter::EMITTED as usize];
-        stats.malformed = info.malformed;
-        stats.periodic_failures = info.periodic_failures;
-        stats.status = self.status();
-        copy_c_string(&mut stats.attach_path, info.plan.as_bytes());
-        copy_c_string(&mut stats.transport, info.transport.as_bytes());
-        stats
+        lock(&self.counters).assemble(queue, self.status())
     }
 
-    fn worker_main(&'static self, stop: &AtomicBool, settings: &Settings) {
+    fn worker_main(&'static self, stop: &AtomicBool, settings: &Settings<T::Settings>) {
         let outcome = catch_unwind(AssertUnwindSafe(|| self.run_session(stop, settings)));
         let failure = match outcome {
             Ok(Ok(())) => None,
@@ -538,83 +288,34 @@ impl<T: Tracer> Interceptor<T> {
         }
     }
 
-    fn run_session(&'static self, stop: &AtomicBool, settings: &Settings) -> Result<(), String> {
+    fn run_session(&'static self, stop: &AtomicBool, settings: &Settings<T::Settings>) -> Result<(), String> {
         check_privilege()?;
-        let mut kernel = KernelFacts::default();
-        let probes = attach_best::<T>(settings, &mut kernel)?;
-        let sink = Rc::new(RefCell::new(Sink {
-            clock: WallClock::new(),
-            batch: Vec::with_capacity(crate::queue::CAPACITY),
-            queue: &self.queue,
-            shed: 0,
-            malformed: 0,
-            perf_lost: 0,
-        }));
-        let transport = Transport::open::<T>(&probes, settings.object.transport, &sink)?;
-        let counters = probes.map_handle("counters")?;
+        let mut storage = storage_per_path::<T>();
+        let probes = attach_best::<T>(&mut storage, settings, &mut KernelFacts::default())?;
+        let poller = Poller::<T>::open(
+            &probes,
+            settings.object.transport,
+            settings.tracer.periodic,
+            &self.queue,
+        )?;
         {
-            let mut info = lock(&self.info);
-            info.plan = probes.plan.name;
-            info.transport = settings.object.transport.name();
-            info.counters = Some(counters);
-            info.last_error.clear();
+            let mut counters = lock(&self.counters);
+            counters.attach_path = probes.path.name;
+            counters.transport = settings.object.transport.name();
+            counters.kernel = Some(probes.map_handle("counters")?);
         }
+        lock(&self.last_error).clear();
         diag::debug(&format!(
             "attached via {} ({}), transport {}",
-            probes.plan.name,
-            probes.plan.description,
+            probes.path.name,
+            probes.path.description,
             settings.object.transport.name()
         ));
         self.status.store(1, Ordering::SeqCst);
         self.set_phase(Phase::Running);
-
-        let mut shed = ShedReport {
-            pending: 0,
-            total: 0,
-            last_line: None,
-        };
-        let mut result = Ok(());
-        let mut next_periodic = settings.tracer.periodic.map(|every| Instant::now() + every);
-        while !stop.load(Ordering::SeqCst) {
-            if let (Some(every), Some(due)) = (settings.tracer.periodic, next_periodic)
-                && Instant::now() >= due
-            {
-                // Its records land in the ring and are drained just below. A
-                // failed run (the original's sock_diag errors called abort())
-                // is said once and counted; tracing goes on.
-                if let Err(e) = probes.run_periodic() {
-                    let mut info = lock(&self.info);
-                    info.periodic_failures += 1;
-                    if info.periodic_failures == 1 {
-                        diag::error(&format!("{e} (said once; failures are counted in periodic_failures)"));
-                    }
-                }
-                next_periodic = Some(Instant::now() + every);
-            }
-            sink.borrow_mut().clock.refresh();
-            if let Err(e) = transport.drain(DRAIN_INTERVAL)
-                && e.kind() != libbpf_rs::ErrorKind::Interrupted
-            {
-                result = Err(format!("polling the event buffer failed: {e}"));
-                break;
-            }
-            let mut sink = sink.borrow_mut();
-            sink.flush();
-            shed.note(std::mem::take(&mut sink.shed));
-            let mut info = lock(&self.info);
-            info.malformed = sink.malformed;
-            info.perf_lost = sink.perf_lost;
-            drop(info);
-            shed.flush(false);
-        }
-        shed.flush(true);
-        // Keep the final kernel counters readable after the maps are gone.
-        let mut info = lock(&self.info);
-        if let Some(counters) = info.counters.take() {
-            info.final_counters = loader::read_counters(&counters);
-        }
-        drop(info);
-        drop(transport);
+        let result = poller.run(stop, &self.counters);
+        lock(&self.counters).freeze_kernel();
+        drop(poller);
         drop(probes);
         result
     }

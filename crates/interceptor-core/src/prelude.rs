@@ -1,0 +1,13 @@
+//! What a library shell needs from the core, in one import.
+
+pub use crate::abi::{CStruct, HeaderSpec, RenderedStruct, copy_c_string, render_header};
+pub use crate::addr::format_addr;
+pub use crate::attach_path::{AttachPath, Program, Requirement};
+pub use crate::clock::WallClock;
+pub use crate::ffi::{DEQUEUE_DEFINES, copy_c_string_arg, guard};
+pub use crate::loader::ObjectConfig;
+pub use crate::record::KernelRecord;
+pub use crate::settings::capacity_from_env;
+pub use crate::stats::InterceptorStats;
+pub use crate::tracer::{Tracer, TracerConfig};
+pub use crate::{Interceptor, c_api, c_struct, diag, exports, library_exports, write_interceptor_config};

@@ -1,0 +1,77 @@
+//! Test kit for the integration tests in `tests/`: loads the built libraries
+//! the way a C monitor does (dlopen/dlsym), with the event structs declared
+//! independently from the spec, and drives real loopback traffic through
+//! the `netpeer` helper.
+
+pub mod dl;
+pub mod library;
+pub mod peers;
+pub mod stats;
+pub mod tcp;
+pub mod udp;
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where the libraries under test are: `EBPF_INTERCEPTOR_LIB_DIR`, else the
+/// cargo target directory this test binary was built into.
+pub fn library_path(file_name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("EBPF_INTERCEPTOR_LIB_DIR") {
+        return PathBuf::from(dir).join(file_name);
+    }
+    // target/<profile>/deps/<test binary> -> target/<profile>/<library>
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "deps"))
+        .and_then(|deps| deps.parent())
+        .map(PathBuf::from)
+        .or_else(|| exe.parent().map(PathBuf::from))
+        .unwrap_or_default();
+    profile_dir.join(file_name)
+}
+
+/// The repository's root (include/, examples/).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// CLOCK_REALTIME in nanoseconds since the Unix epoch.
+pub fn realtime_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Resident set size of this process in KiB.
+pub fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// RSS split as the kernel counts it: anonymous, file-backed and shared
+/// (a BPF ring buffer's mapping is shared), in KiB.
+pub fn rss_parts_kib() -> (u64, u64, u64) {
+    (status_kib("RssAnon:"), status_kib("RssFile:"), status_kib("RssShmem:"))
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Text of a NUL-terminated C string field.
+pub fn c_text(field: &[std::ffi::c_char]) -> String {
+    field
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8 as char)
+        .collect()
+}

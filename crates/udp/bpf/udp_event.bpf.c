@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libudpEvent.so kernel side: per-socket UDP totals, a record per send or
+ * receive call that moves data, and a final record when the socket closes.
+ *
+ * - Accounting, in the calling process's context, after the call (so the
+ *   bytes are those really sent or delivered, and an unbound socket has its
+ *   port): sock:sock_send_length / sock_recv_length on 6.3+ (tp_btf, raw_tp
+ *   or tracepoint), else fexit or kretprobe on udp_sendmsg, udpv6_sendmsg,
+ *   udp_recvmsg and udpv6_recvmsg. User space loads one plan's set.
+ * - Peers of unconnected sockets: cgroup sendmsg4/6 (the destination of a
+ *   sendto) and recvmsg4/6 (the source, when the caller asks for it) run
+ *   inside the same call and leave the address for the accounting hook.
+ * - Close: cgroup sock_release, in the closing process, for IPv4 and IPv6
+ *   alike; the socket's state is removed there.
+ * - Coalescing (opt-in): at most one record per socket per interval; an
+ *   iterator over the socket map, run by user space on that interval,
+ *   reports sockets with calls not yet reported.
+ */
+#include "interceptor.bpf.h"
+#include "udp_event.h"
+
+#define MSG_PEEK 2
+
+EXPORT_LAYOUT(struct udp_record, layout_udp_record);
+EXPORT_LAYOUT(enum udp_record_kind, layout_udp_record_kind);
+EXPORT_LAYOUT(struct udp_peer, layout_udp_peer);
+
+const volatile struct udp_config udp_config = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct udp_socket_state);
+} udp_sockets SEC(".maps");
+
+/* Keyed by pid_tgid (thread): a peer waits there only within one call
+ * (sk 0: taken). Entries are rewritten in place, never deleted: an LRU
+ * update and delete per call cost about half of the tracing time (measured
+ * with kernel.bpf_stats_enabled). LRU, so threads that never come back
+ * cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct udp_peer);
+} udp_peers SEC(".maps");
+
+/* kprobe plan: the socket and flags of a call in flight, by thread. */
+struct udp_call {
+	__u64 sk;
+	__u32 flags;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct udp_call);
+} udp_calls SEC(".maps");
+
+static __always_inline void take_peer(struct udp_peer *out)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct udp_peer *peer = bpf_map_lookup_elem(&udp_peers, &tid);
+
+	if (!peer || !peer->sk)
+		return;
+	__builtin_memcpy(out, peer, sizeof(*out));
+	peer->sk = 0;
+}
+
+static __always_inline void set_peer(struct udp_socket_state *state, struct udp_peer *peer)
+{
+	state->dport = bpf_ntohs(peer->port);
+	__builtin_memset(state->daddr, 0, sizeof(state->daddr));
+	if (peer->family == state->family) {
+		__builtin_memcpy(state->daddr, peer->addr, sizeof(state->daddr));
+	} else if (peer->family == AF_INET) {
+		/* An IPv4 peer of a dual-stack socket: reported v4-mapped, as the
+		 * kernel and the TCP library report such sockets. */
+		state->daddr[10] = 0xff;
+		state->daddr[11] = 0xff;
+		__builtin_memcpy(&state->daddr[12], peer->addr, 4);
+	}
+}
+
+static __always_inline void emit_state(void *ctx, struct udp_socket_state *state, int kind, __u64 now)
+{
+	struct udp_record record = {};
+
+	record.boot_ns = state->last_op_ns;
+	record.tx_bytes = state->tx_bytes;
+	record.rx_bytes = state->rx_bytes;
+	record.tx_packets = state->tx_packets;
+	record.rx_packets = state->rx_packets;
+	record.pid = state->owner.pid;
+	record.uid = state->owner.uid;
+	__builtin_memcpy(record.comm, state->owner.comm, sizeof(record.comm));
+	record.family = state->family;
+	record.sport = state->sport;
+	record.dport = state->dport;
+	record.kind = kind;
+	__builtin_memcpy(record.saddr, state->saddr, sizeof(record.saddr));
+	__builtin_memcpy(record.daddr, state->daddr, sizeof(record.daddr));
+	emit_record(ctx, &record, sizeof(record));
+	state->last_emit_ns = now;
+	state->pending = 0;
+}
+
+/* A record now, or (coalescing, too soon after the last) later. */
+static __always_inline void report(void *ctx, struct udp_socket_state *state, int kind, __u64 now)
+{
+	__u64 interval = udp_config.coalesce_ns;
+
+	if (interval && now - state->last_emit_ns < interval) {
+		state->pending = 1;
+		return;
+	}
+	emit_state(ctx, state, kind, now);
+}
+
+/* Direct loads through BTF-typed pointers (tp_btf, fexit). */
+#define OP_HANDLER udp_op_btf
+#define SK_READ(sk, field) ((sk)->field)
+#define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
+#define SK_KERN_SOCK(sk) BPF_CORE_READ_BITFIELD(sk, sk_kern_sock)
+/* inet_sport lies beyond struct sock, where a BTF-typed sock pointer may not
+ * reach (there is no cast helper for IPv4 UDP sockets): a CO-RE read. */
+#define INET_SPORT(sk) BPF_CORE_READ((struct inet_sock *)(sk), inet_sport)
+#include "udp_op.tmpl.bpf.h"
+#undef OP_HANDLER
+#undef SK_READ
+#undef SK_READ_INTO
+#undef SK_KERN_SOCK
+#undef INET_SPORT
+
+/* CO-RE probe reads (raw_tp, tracepoint, kretprobe: untyped pointers). */
+#define OP_HANDLER udp_op_probed
+#define SK_READ(sk, field) BPF_CORE_READ(sk, field)
+#define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
+#define SK_KERN_SOCK(sk) BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock)
+#define INET_SPORT(sk) BPF_CORE_READ((struct inet_sock *)(sk), inet_sport)
+#include "udp_op.tmpl.bpf.h"
+
+/* ---- accounting, 6.3+: sock:sock_send_length / sock_recv_length ---- */
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(udp_send_btf, struct sock *sk, int ret, int flags)
+{
+	udp_op_btf(ctx, sk, ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(udp_recv_btf, struct sock *sk, int ret, int flags)
+{
+	udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);
+	return 0;
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(udp_send_raw, struct sock *sk, int ret, int flags)
+{
+	udp_op_probed(ctx, sk, ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+SEC("raw_tp/sock_recv_length")
+int BPF_PROG(udp_recv_raw, struct sock *sk, int ret, int flags)
+{
+	udp_op_probed(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int udp_send_tp(struct trace_event_raw_sock_msg_length *args)
+{
+	if (args->protocol == IPPROTO_UDP)
+		udp_op_probed(args, args->sk, args->ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int udp_recv_tp(struct trace_event_raw_sock_msg_length *args)
+{
+	if (args->protocol == IPPROTO_UDP)
+		udp_op_probed(args, args->sk, args->flags & MSG_PEEK ? 0 : args->ret, UDP_RECORD_RECV);
+	return 0;
+}
+
+/* ---- accounting, any kernel with BPF trampolines: fexit ---- */
+
+/* A v4-mapped send on an AF_INET6 socket goes udpv6_sendmsg -> udp_sendmsg:
+ * counted once, by the udpv6_sendmsg hook. */
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(udp_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	if (sk->__sk_common.skc_family == AF_INET)
+		udp_op_btf(ctx, sk, ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(udp6_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	udp_op_btf(ctx, sk, ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+/* udp_recvmsg and udpv6_recvmsg lost an argument twice (noblock in 5.19,
+ * addr_len in 6.16); fexit finds the return value after the last argument,
+ * so user space loads the variant matching the kernel's BTF. */
+#define RECV_FEXIT_VARIANTS(func, name)                                                    \
+	SEC("fexit/" #func)                                                                \
+	int BPF_PROG(name##6, struct sock *sk, struct msghdr *msg, size_t len, int noblock, \
+		     int flags, int *addr_len, int ret)                                     \
+	{                                                                                  \
+		udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);          \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("fexit/" #func)                                                                \
+	int BPF_PROG(name##5, struct sock *sk, struct msghdr *msg, size_t len, int flags,  \
+		     int *addr_len, int ret)                                                \
+	{                                                                                  \
+		udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);          \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("fexit/" #func)                                                                \
+	int BPF_PROG(name##4, struct sock *sk, struct msghdr *msg, size_t len, int flags,  \
+		     int ret)                                                               \
+	{                                                                                  \
+		udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);          \
+		return 0;                                                                  \
+	}
+
+RECV_FEXIT_VARIANTS(udp_recvmsg, udp_recvmsg_fexit)
+RECV_FEXIT_VARIANTS(udpv6_recvmsg, udp6_recvmsg_fexit)
+
+/* ---- accounting, kernels with kprobes: entry stashes, return accounts ---- */
+
+static __always_inline void call_begins(struct sock *sk, int flags)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct udp_call call = { .sk = (__u64)sk, .flags = flags };
+
+	bpf_map_update_elem(&udp_calls, &tid, &call, BPF_ANY);
+}
+
+static __always_inline void call_returns(void *ctx, long ret, int kind)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct udp_call *call = bpf_map_lookup_elem(&udp_calls, &tid);
+	struct sock *sk;
+	int flags;
+
+	if (!call)
+		return;
+	sk = (struct sock *)call->sk;
+	flags = call->flags;
+	bpf_map_delete_elem(&udp_calls, &tid);
+	udp_op_probed(ctx, sk, flags & MSG_PEEK ? 0 : ret, kind);
+}
+
+SEC("kprobe/udp_sendmsg")
+int BPF_KPROBE(udp_sendmsg_entry, struct sock *sk)
+{
+	/* Counted by udpv6_sendmsg when it hands a v4-mapped send over. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET)
+		call_begins(sk, 0);
+	return 0;
+}
+
+SEC("kretprobe/udp_sendmsg")
+int BPF_KRETPROBE(udp_sendmsg_return, int ret)
+{
+	call_returns(ctx, ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+SEC("kprobe/udpv6_sendmsg")
+int BPF_KPROBE(udp6_sendmsg_entry, struct sock *sk)
+{
+	call_begins(sk, 0);
+	return 0;
+}
+
+SEC("kretprobe/udpv6_sendmsg")
+int BPF_KRETPROBE(udp6_sendmsg_return, int ret)
+{
+	call_returns(ctx, ret, UDP_RECORD_SEND);
+	return 0;
+}
+
+/* The flags argument moved with the prototype (see the fexit variants). */
+#define RECV_KPROBE_VARIANTS(func, name)                                                   \
+	SEC("kprobe/" #func)                                                               \
+	int BPF_KPROBE(name##6, struct sock *sk, struct msghdr *msg, size_t len, int noblock, \
+		       int flags)                                                           \
+	{                                                                                  \
+		call_begins(sk, flags);                                                    \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("kprobe/" #func)                                                               \
+	int BPF_KPROBE(name##5, struct sock *sk, struct msghdr *msg, size_t len, int flags) \
+	{                                                                                  \
+		call_begins(sk, flags);                                                    \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("kretprobe/" #func)                                                            \
+	int BPF_KRETPROBE(name##_return, int ret)                                          \
+	{                                                                                  \
+		call_returns(ctx, ret, UDP_RECORD_RECV);                                   \
+		return 0;                                                                  \
+	}
+
+RECV_KPROBE_VARIANTS(udp_recvmsg, udp_recvmsg_entry)
+RECV_KPROBE_VARIANTS(udpv6_recvmsg, udp6_recvmsg_entry)
+
+/* ---- peers: cgroup sock_addr hooks, inside the same send or receive ---- */
+
+static __always_inline int keep_peer(struct bpf_sock_addr *ctx, __u16 family)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct bpf_sock *sk = ctx->sk;
+	struct udp_peer peer = {}, *waiting;
+
+	if (ctx->protocol != IPPROTO_UDP || !sk)
+		return 1;
+	peer.sk = (__u64)sk;
+	peer.family = family;
+	peer.port = (__u16)ctx->user_port;
+	if (family == AF_INET) {
+		*(__u32 *)peer.addr = ctx->user_ip4;
+	} else {
+		*(__u32 *)&peer.addr[0] = ctx->user_ip6[0];
+		*(__u32 *)&peer.addr[4] = ctx->user_ip6[1];
+		*(__u32 *)&peer.addr[8] = ctx->user_ip6[2];
+		*(__u32 *)&peer.addr[12] = ctx->user_ip6[3];
+	}
+	waiting = bpf_map_lookup_elem(&udp_peers, &tid);
+	if (waiting)
+		__builtin_memcpy(waiting, &peer, sizeof(peer));
+	else
+		bpf_map_update_elem(&udp_peers, &tid, &peer, BPF_ANY);
+	/* Never refuse the call: these programs only observe. */
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int udp_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return keep_peer(ctx, AF_INET);
+}
+
+SEC("cgroup/sendmsg6")
+int udp_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return keep_peer(ctx, AF_INET6);
+}
+
+SEC("cgroup/recvmsg4")
+int udp_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return keep_peer(ctx, AF_INET);
+}
+
+SEC("cgroup/recvmsg6")
+int udp_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return keep_peer(ctx, AF_INET6);
+}
+
+/* ---- close ---- */
+
+/* In the closing process (close() or exit), before the socket is freed. */
+SEC("cgroup/sock_release")
+int udp_sock_release(struct bpf_sock *ctx)
+{
+	struct udp_socket_state *state;
+	__u64 key = (__u64)ctx;
+	__u64 now;
+
+	if (ctx->protocol != IPPROTO_UDP || !is_inet_family(ctx->family))
+		return 1;
+	state = bpf_map_lookup_elem(&udp_sockets, &key);
+	if (!state)
+		return 1;
+	now = bpf_ktime_get_boot_ns();
+	state->last_op_ns = now;
+	owner_from_current(&state->owner);
+	emit_state(ctx, state, UDP_RECORD_CLOSE, now);
+	bpf_map_delete_elem(&udp_sockets, &key);
+	return 1;
+}
+
+/* ---- coalescing: report sockets with calls not yet reported ---- */
+
+SEC("iter/bpf_map_elem")
+int udp_flush(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct udp_socket_state *state = ctx->value;
+	__u64 now;
+
+	if (!state || !state->pending)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	if (now - state->last_emit_ns < udp_config.coalesce_ns)
+		return 0;
+	emit_state(ctx, state, UDP_RECORD_FLUSH, now);
+	return 0;
+}

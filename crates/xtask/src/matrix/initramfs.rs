@@ -1,0 +1,92 @@
+//! The guest's initramfs: busybox, an init that mounts what the libraries
+//! need (proc, sys, devtmpfs, bpffs, tracefs, cgroup2), brings up lo, runs
+//! the suites and powers off, and every file the suites need at its host
+//! path with its shared libraries.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::kernels::run;
+
+/// The guest's init; `{suite}` becomes the command that runs the suites.
+const INIT: &str = r#"#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /sys/fs/bpf /sys/kernel/tracing /sys/fs/cgroup
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# No tmpfs over /tmp or /run: the root is already writable RAM, and a
+# checkout under /tmp (a CI clone) has its binaries there at host paths.
+mkdir -p /tmp /run
+chmod 1777 /tmp
+ip link set lo up
+{suite}
+echo "MATRIX end"
+poweroff -f
+"#;
+
+/// The init script that runs `suite` (a command line).
+pub fn init_script(suite: &str) -> String {
+    INIT.replace("{suite}", suite)
+}
+
+/// The initramfs: busybox, init, the test binaries (and this program, which
+/// runs the suites) at their host paths and their shared libraries (ldd
+/// closure).
+pub fn build_initramfs(work: &Path, files: &[PathBuf], init: &str) -> Result<PathBuf, String> {
+    let staging = work.join("initramfs");
+    let _ = fs::remove_dir_all(&staging);
+    for dir in ["bin", "proc", "sys", "dev", "tmp", "run", "etc"] {
+        fs::create_dir_all(staging.join(dir)).map_err(|e| e.to_string())?;
+    }
+    let copy = |from: &Path| -> Result<(), String> {
+        let to = staging.join(from.strip_prefix("/").unwrap_or(from));
+        fs::create_dir_all(to.parent().unwrap_or(&staging)).map_err(|e| e.to_string())?;
+        fs::copy(from, &to)
+            .map(drop)
+            .map_err(|e| format!("{}: {e}", from.display()))
+    };
+    let busybox = Path::new("/bin/busybox");
+    let static_busybox = Command::new("ldd")
+        .arg(busybox)
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("not a dynamic executable") || !o.status.success());
+    if !busybox.exists() || !static_busybox {
+        return Err("/bin/busybox is missing or not static: install busybox-static (./run.sh setup)".into());
+    }
+    fs::copy(busybox, staging.join("bin/busybox")).map_err(|e| e.to_string())?;
+    for applet in run(Command::new(busybox).arg("--list"))?.lines() {
+        let _ = std::os::unix::fs::symlink("busybox", staging.join("bin").join(applet));
+    }
+    let mut libraries = std::collections::BTreeSet::new();
+    for file in files {
+        copy(file)?;
+        for line in run(Command::new("ldd").arg(file)).unwrap_or_default().lines() {
+            // The name the loader asks for; fs::copy copies the real file behind it.
+            if let Some(path) = line.split_whitespace().find(|w| w.starts_with('/')) {
+                libraries.insert(PathBuf::from(path));
+            }
+        }
+    }
+    for library in &libraries {
+        let to = staging.join(library.strip_prefix("/").unwrap_or(library));
+        fs::create_dir_all(to.parent().unwrap_or(&staging)).map_err(|e| e.to_string())?;
+        fs::copy(library, &to).map_err(|e| format!("{}: {e}", library.display()))?;
+    }
+    fs::write(
+        staging.join("etc/passwd"),
+        "root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n",
+    )
+    .map_err(|e| e.to_string())?;
+    fs::write(staging.join("init"), init).map_err(|e| e.to_string())?;
+    run(Command::new("chmod").arg("755").arg(staging.join("init")))?;
+    let image = work.join("initramfs.cpio.gz");
+    run(Command::new("sh").current_dir(&staging).arg("-c").arg(format!(
+        "find . | cpio -o -H newc --quiet | gzip -1 > '{}'",
+        image.display()
+    )))?;
+    Ok(image)
+}

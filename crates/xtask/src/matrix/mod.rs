@@ -1,0 +1,359 @@
+//! `cargo xtask matrix`: the integration suites on Debian kernels under QEMU
+//! and on the host, once per attach path each kernel supports (forced with
+//! the libraries' override variables) and once with the automatic choice.
+//! Prints kernel x path -> passed / failed / FLAKY / unsupported and exits
+//! non-zero on any failure or flaky cell.
+//!
+//! Kernels are pinned in crates/xtask/kernels.conf and cached (default
+//! /var/cache/ebpf-event-interceptor/vm). Each boots under TCG (KVM hangs on
+//! these machines) with -kernel/-initrd; the initramfs holds busybox, the
+//! test binaries and this program at their host paths, and their shared
+//! libraries.
+
+mod initramfs;
+mod kernels;
+mod report;
+pub mod suite;
+mod watch;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use interceptor_core::attach_path::{self, AttachPath};
+use kernels::Kernel;
+use suite::{LibraryPlan, Run, SuitePlan};
+
+const DEFAULT_CACHE: &str = "/var/cache/ebpf-event-interceptor/vm";
+
+/// One library: its attach paths (the library's own list), its override
+/// variable and the test binaries (with name filters) that make its suite.
+pub struct Library {
+    pub name: &'static str,
+    attach_paths: &'static [AttachPath],
+    attach_env: &'static str,
+    suite: &'static [(&'static str, &'static str)],
+    /// Tests of programs every path shares (the snapshot iterator): run once,
+    /// in the automatic-choice cell, rather than once per path.
+    auto_only: &'static [(&'static str, &'static str)],
+}
+
+impl Library {
+    /// The attach paths' names, best first.
+    pub fn paths(&self) -> Vec<&'static str> {
+        attach_path::names(self.attach_paths)
+    }
+}
+
+pub const LIBRARIES: [Library; 2] = [
+    Library {
+        name: "tcp",
+        attach_paths: interceptor_tcp::ATTACH_PATHS,
+        attach_env: interceptor_tcp::ATTACH_ENV,
+        suite: &[
+            ("tcp_events", ""),
+            ("lifecycle", "tcp"),
+            ("bursts", "burst_without_consumer"),
+        ],
+        auto_only: &[("tcp_snapshots", "")],
+    },
+    Library {
+        name: "udp",
+        attach_paths: interceptor_udp::ATTACH_PATHS,
+        attach_env: interceptor_udp::ATTACH_ENV,
+        suite: &[
+            ("udp_events", ""),
+            ("lifecycle", "udp"),
+            ("udp_coalescing", ""),
+            ("bursts", "udp_flood"),
+        ],
+        auto_only: &[],
+    },
+];
+
+/// What the build produced: target name -> its file.
+struct Artifacts(Vec<(String, PathBuf)>);
+
+impl Artifacts {
+    /// Builds the workspace and the test binaries (release) and reads their
+    /// paths from cargo's JSON messages.
+    fn build() -> Result<Self, String> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut found = Vec::new();
+        for args in [
+            // Not xtask itself: this running program is the one the guests run.
+            &["build", "--release", "--locked", "--workspace", "--exclude", "xtask"][..],
+            &["test", "--release", "--locked", "--no-run", "-p", "testkit"][..],
+        ] {
+            let output = Command::new(&cargo)
+                .args(args)
+                .arg("--message-format=json")
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !output.status.success() {
+                return Err(format!("cargo {} failed", args.join(" ")));
+            }
+            for line in String::from_utf8_lossy(&output.stdout).lines() {
+                let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                // Skip the test-harness builds of binaries (same target name).
+                let harness_of_binary = message["profile"]["test"] == true
+                    && message["target"]["kind"]
+                        .as_array()
+                        .is_some_and(|k| !k.iter().any(|k| k == "test"));
+                if message["reason"] != "compiler-artifact" || harness_of_binary {
+                    continue;
+                }
+                let name = message["target"]["name"].as_str().unwrap_or_default().to_owned();
+                let files: Vec<PathBuf> = match message["executable"].as_str() {
+                    Some(executable) => vec![PathBuf::from(executable)],
+                    None => message["filenames"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| f.as_str())
+                        .filter(|f| f.ends_with(".so"))
+                        .map(PathBuf::from)
+                        .collect(),
+                };
+                found.extend(files.into_iter().map(|file| (name.clone(), file)));
+            }
+        }
+        Ok(Self(found))
+    }
+
+    fn get(&self, name: &str) -> Result<PathBuf, String> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, file)| file.clone())
+            .ok_or_else(|| format!("cargo built no {name}"))
+    }
+
+    fn runs(&self, specs: &[(&str, &str)]) -> Result<Vec<Run>, String> {
+        specs
+            .iter()
+            .map(|(binary, filter)| {
+                Ok(Run {
+                    binary: self.get(binary)?,
+                    filter: (*filter).to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// The plan, and every file the guest needs.
+    fn plan(&self) -> Result<(SuitePlan, Vec<PathBuf>), String> {
+        let plan = SuitePlan {
+            libdriver: self.get("libdriver")?,
+            libraries: LIBRARIES
+                .iter()
+                .map(|library| {
+                    Ok(LibraryPlan {
+                        name: library.name.to_owned(),
+                        attach_env: library.attach_env.to_owned(),
+                        paths: library.paths().into_iter().map(str::to_owned).collect(),
+                        suite: self.runs(library.suite)?,
+                        auto_only: self.runs(library.auto_only)?,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+        };
+        let mut files = vec![
+            plan.libdriver.clone(),
+            self.get("netpeer")?,
+            self.get("tcpEvent")?,
+            self.get("udpEvent")?,
+            std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?,
+        ];
+        files.extend(
+            plan.libraries
+                .iter()
+                .flat_map(|l| l.suite.iter().chain(&l.auto_only))
+                .map(|run| run.binary.clone()),
+        );
+        files.sort();
+        files.dedup();
+        Ok((plan, files))
+    }
+}
+
+struct Options {
+    only: Option<Vec<String>>,
+    cache: PathBuf,
+    minutes: u64,
+}
+
+fn options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        only: None,
+        cache: std::env::var_os("EBPF_INTERCEPTOR_VM_CACHE")
+            .map_or_else(|| PathBuf::from(DEFAULT_CACHE), PathBuf::from),
+        minutes: 25,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+        match arg.as_str() {
+            "--only" => options.only = Some(value.split(',').map(str::to_owned).collect()),
+            "--cache" => options.cache = PathBuf::from(value),
+            "--minutes" => options.minutes = value.parse().map_err(|_| "--minutes takes a number".to_owned())?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(options)
+}
+
+/// Boots `kernel` under QEMU TCG with the initramfs; returns its output and
+/// whether it ended on its own.
+fn boot(vmlinuz: &Path, image: &Path, limit: Duration, label: &str) -> (String, bool) {
+    let mut command = Command::new("qemu-system-x86_64");
+    command
+        // One vCPU: two TCG vCPU threads plus QEMU's own compete for this
+        // 2-core host, and the guest then reports RCU stalls and soft
+        // lockups that are only the host's contention.
+        .args([
+            "-accel",
+            "tcg",
+            "-m",
+            "2048",
+            "-smp",
+            "1",
+            "-nographic",
+            "-no-reboot",
+            "-kernel",
+        ])
+        .arg(vmlinuz)
+        .arg("-initrd")
+        .arg(image)
+        // A real soft lockup ends the VM at once, with its stack trace,
+        // instead of waiting for the watchdog; the thresholds allow for a
+        // guest that gets no host CPU for a while.
+        .args([
+            "-append",
+            "console=ttyS0 panic=-1 softlockup_panic=1 watchdog_thresh=60 \
+             rcupdate.rcu_cpu_stall_timeout=180 quiet",
+        ]);
+    let (output, finished) = watch::run_watched(command, limit, label);
+    print_tail_unless(&output, "MATRIX end", label);
+    (output, finished)
+}
+
+/// Prints the last lines of a run that did not reach `marker`: why it ended.
+fn print_tail_unless(output: &str, marker: &str, label: &str) {
+    if !output.contains(marker) {
+        let tail: Vec<&str> = output
+            .lines()
+            .rev()
+            .filter(|l| !l.contains("MATRIX"))
+            .take(60)
+            .collect();
+        println!(
+            "  [{label}] output tail:\n    {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
+        );
+    }
+}
+
+/// `cargo xtask matrix`.
+pub fn main(args: &[String]) -> i32 {
+    match run(args) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            eprintln!("xtask matrix: {e}");
+            2
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<bool, String> {
+    let options = options(args)?;
+    let kernels: Vec<Kernel> = kernels::read_conf()?
+        .into_iter()
+        .filter(|k| options.only.as_ref().is_none_or(|o| o.contains(&k.id)))
+        .collect();
+    let artifacts = Artifacts::build()?;
+    let (plan, mut files) = artifacts.plan()?;
+    let work = artifacts
+        .get("libdriver")?
+        .parent()
+        .map_or_else(|| PathBuf::from("."), |dir| dir.join("kernel-matrix.work"));
+    fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let plan_file = work.join("suite.plan");
+    fs::write(&plan_file, plan.to_text()).map_err(|e| format!("{}: {e}", plan_file.display()))?;
+    files.push(plan_file.clone());
+    let this = std::env::current_exe().map_err(|e| e.to_string())?;
+    let suite_command = format!("{} guest-suite {}", this.display(), plan_file.display());
+    let limit = Duration::from_secs(options.minutes * 60);
+
+    let mut initramfs: Option<PathBuf> = None;
+    let mut apt_ready = false;
+    let mut rows: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut all_ok = true;
+    let mut flaky = 0;
+    for kernel in &kernels {
+        let began = Instant::now();
+        let (label, outcome) = if kernel.package.is_none() {
+            let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+            println!("xtask matrix: host ({})", release.trim());
+            let mut command = Command::new(&this);
+            command.arg("guest-suite").arg(&plan_file).env("TMPDIR", &work);
+            let (output, finished) = watch::run_watched(command, limit, "host");
+            print_tail_unless(&output, "MATRIX done", "host");
+            ("host".to_owned(), report::parse(&output, finished))
+        } else {
+            let (vmlinuz, version) = match kernels::fetch_kernel(&options.cache, kernel, &mut apt_ready) {
+                Ok(found) => found,
+                Err(e) => {
+                    println!("xtask matrix: {}: {e}", kernel.id);
+                    all_ok = false;
+                    rows.push((kernel.id.clone(), vec![("fetch".into(), format!("failed ({e})"))]));
+                    continue;
+                }
+            };
+            let image = match &initramfs {
+                Some(image) => image.clone(),
+                None => {
+                    let init = initramfs::init_script(&suite_command);
+                    let image = initramfs::build_initramfs(&work, &files, &init)?;
+                    initramfs = Some(image.clone());
+                    image
+                }
+            };
+            println!(
+                "xtask matrix: {} ({} {version}) under QEMU TCG",
+                kernel.id,
+                kernel.package.as_deref().unwrap_or("")
+            );
+            let (output, finished) = boot(&vmlinuz, &image, limit, &kernel.id);
+            (format!("{} ({version})", kernel.id), report::parse(&output, finished))
+        };
+        let verdicts = report::judge(kernel, &outcome);
+        println!(
+            "xtask matrix: {label}: {} in {:.0?}",
+            if verdicts.ok { "ok" } else { "FAILED" },
+            began.elapsed()
+        );
+        all_ok &= verdicts.ok;
+        flaky += verdicts.flaky;
+        let row = if outcome.release.is_empty() {
+            label
+        } else {
+            format!("{label} {}", outcome.release)
+        };
+        rows.push((row, verdicts.cells));
+    }
+    let table = report::table(&rows);
+    println!("\n{table}");
+    let _ = fs::write(work.join("results.md"), &table);
+    if flaky > 0 {
+        println!("xtask matrix: {flaky} FLAKY cell(s): failed once, passed when rerun; a defect to fix");
+    }
+    println!("xtask matrix: {}", if all_ok { "all passed" } else { "FAILED" });
+    Ok(all_ok)
+}
