@@ -10,4 +10,6 @@ pub use crate::record::KernelRecord;
 pub use crate::settings::capacity_from_env;
 pub use crate::stats::InterceptorStats;
 pub use crate::tracer::{Tracer, TracerConfig};
-pub use crate::{Interceptor, c_api, c_struct, diag, exports, library_exports, write_interceptor_config};
+pub use crate::{
+    Interceptor, assert_counter_indices, c_api, c_struct, diag, exports, library_exports, write_interceptor_config,
+};

@@ -23,6 +23,22 @@ pub mod counter {
     pub const COUNT: usize = 4;
 }
 
+/// Checks at compile time that a skeleton's `enum interceptor_counter` (its
+/// generated type) has the indices the core reads.
+#[macro_export]
+macro_rules! assert_counter_indices {
+    ($counter:ty) => {
+        const _: () = {
+            use $crate::stats::counter;
+            assert!(<$counter>::COUNTER_EMITTED.0 == counter::EMITTED);
+            assert!(<$counter>::COUNTER_LOST.0 == counter::LOST);
+            assert!(<$counter>::COUNTER_MAP_FULL.0 == counter::MAP_FULL);
+            assert!(<$counter>::COUNTER_OWNER_UNKNOWN.0 == counter::OWNER_UNKNOWN);
+            assert!(<$counter>::COUNTER_MAX.0 as usize == counter::COUNT);
+        };
+    };
+}
+
 crate::c_struct! {
     /// Counters of the current session (since the last AddProbe), or of the
     /// last one after cleanup(). With the queue drained and the library

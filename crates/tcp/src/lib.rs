@@ -21,19 +21,11 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use interceptor_core::prelude::*;
-use interceptor_core::stats::counter;
 
 pub use record::{SNAPSHOT_MARK, SNAPSHOT_MARK_INDEX};
-use skel::types::interceptor_counter;
 
 // The core reads the counters by index: the object's enum must agree.
-const _: () = {
-    assert!(interceptor_counter::COUNTER_EMITTED.0 == counter::EMITTED);
-    assert!(interceptor_counter::COUNTER_LOST.0 == counter::LOST);
-    assert!(interceptor_counter::COUNTER_MAP_FULL.0 == counter::MAP_FULL);
-    assert!(interceptor_counter::COUNTER_OWNER_UNKNOWN.0 == counter::OWNER_UNKNOWN);
-    assert!(interceptor_counter::COUNTER_MAX.0 as usize == counter::COUNT);
-};
+assert_counter_indices!(skel::types::interceptor_counter);
 
 c_struct! {
     /// One TCP connection that reached TCP_CLOSE (IPv4 or IPv6), with the

@@ -21,17 +21,10 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use interceptor_core::prelude::*;
-use interceptor_core::stats::counter;
-use skel::types::{interceptor_counter, udp_config};
+use skel::types::udp_config;
 
 // The core reads the counters by index: the object's enum must agree.
-const _: () = {
-    assert!(interceptor_counter::COUNTER_EMITTED.0 == counter::EMITTED);
-    assert!(interceptor_counter::COUNTER_LOST.0 == counter::LOST);
-    assert!(interceptor_counter::COUNTER_MAP_FULL.0 == counter::MAP_FULL);
-    assert!(interceptor_counter::COUNTER_OWNER_UNKNOWN.0 == counter::OWNER_UNKNOWN);
-    assert!(interceptor_counter::COUNTER_MAX.0 as usize == counter::COUNT);
-};
+assert_counter_indices!(skel::types::interceptor_counter);
 
 c_struct! {
     /// A UDP socket's totals after a send or receive call that moved data, or
