@@ -9,6 +9,7 @@
 //! - [`attach_path`]: the attach-path model;
 //! - [`kernel`]: what the running kernel offers, privilege and mounts;
 //! - [`loader`]: loading and attaching one attach path;
+//! - [`tracepoint_events`]: tracefs tracepoints through pooled perf events;
 //! - [`poller`]: transport, sink, drain loop and shed reports;
 //! - [`session`]: the lifecycle (`AddProbe` .. `cleanup()`);
 //! - [`stats`]: the counters and their assembly;
@@ -38,6 +39,7 @@ pub mod session;
 pub mod settings;
 pub mod stats;
 pub mod sync;
+pub mod tracepoint_events;
 pub mod tracer;
 
 pub use session::Interceptor;

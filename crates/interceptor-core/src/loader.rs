@@ -6,9 +6,11 @@
 //! data, and a skeleton's own `attach()` cannot attach cgroup programs, give
 //! an iterator its map, or let an optional program fail alone.
 
+use std::cell::RefCell;
 use std::io::Read as _;
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{Iter, Link, Map, MapCore, MapHandle, Object, OpenObject};
@@ -17,6 +19,7 @@ use crate::attach_path::{AttachKind, AttachPath, ResolvedProgram};
 use crate::diag;
 use crate::kernel::{CgroupRoot, KernelFacts};
 use crate::poller::TransportKind;
+use crate::tracepoint_events::{self, TracepointLink};
 use crate::tracer::{LoadedSkeleton, Tracer, TracerConfig};
 
 /// The load-time settings every object carries (`struct interceptor_config`).
@@ -36,8 +39,10 @@ pub type SkeletonStorage = MaybeUninit<OpenObject>;
 /// A library's programs, loaded and attached for one attach path.
 pub struct LoadedProbes<'obj, T: Tracer> {
     // Declared first so they drop (detach) before the object and the cgroup.
-    links: Vec<Link>,
-    periodic: Vec<(&'static str, Link)>,
+    // In cells: the polling thread detaches them while its transport still
+    // borrows the object, to drain what the programs emitted last.
+    links: RefCell<Vec<Attachment>>,
+    periodic: RefCell<Vec<(&'static str, Link)>>,
     skeleton: LoadedSkeleton<'obj, T>,
     /// The attach path in use.
     pub path: &'static AttachPath,
@@ -48,12 +53,35 @@ impl<T: Tracer> std::fmt::Debug for LoadedProbes<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedProbes")
             .field("path", &self.path.name)
-            .field("links", &self.links.len())
+            .field("links", &self.links.borrow().len())
             .finish_non_exhaustive()
     }
 }
 
 impl<T: Tracer> LoadedProbes<'_, T> {
+    /// Detaches every hook and iterator, keeping the object and its maps (so
+    /// records still in the ring can be drained and counters read), and
+    /// returns once no program of this object is still running. A program on
+    /// a tracepoint perf event takes an RCU grace period to detach (~15-50 ms
+    /// here): those are detached in parallel, and the wait for programs still
+    /// running elsewhere overlaps them.
+    pub fn detach(&self) {
+        self.periodic.borrow_mut().clear();
+        let (slow, fast): (Vec<Attachment>, Vec<Attachment>) = self
+            .links
+            .borrow_mut()
+            .drain(..)
+            .partition(|a| matches!(a, Attachment::Tracepoint(_)));
+        std::thread::scope(|scope| {
+            for attachment in slow {
+                // If no thread can be had, the drop happens here instead.
+                let _ = std::thread::Builder::new().spawn_scoped(scope, move || drop(attachment));
+            }
+            drop(fast);
+            wait_for_running_programs();
+        });
+    }
+
     /// The loaded object (maps and programs).
     pub fn object(&self) -> &Object {
         self.skeleton.object()
@@ -61,7 +89,7 @@ impl<T: Tracer> LoadedProbes<'_, T> {
 
     /// Runs every periodic iterator of the path once.
     pub fn run_periodic(&self) -> Result<(), String> {
-        for (name, link) in &self.periodic {
+        for (name, link) in self.periodic.borrow().iter() {
             run_iterator_link(name, link)?;
         }
         Ok(())
@@ -98,6 +126,17 @@ fn set_map_entries(open: &mut OpenObject, name: &str, entries: u32) -> Result<()
         .ok_or_else(|| format!("map {name} is missing from the BPF object"))?;
     map.set_max_entries(entries)
         .map_err(|e| format!("cannot size map {name}: {e}"))
+}
+
+/// Waits until every BPF program that started before now has returned: they
+/// run inside RCU read-side sections, and membarrier(MEMBARRIER_CMD_GLOBAL)
+/// is a synchronize_rcu(). Where it is not available (nohz_full kernels),
+/// the final drain's own loop waits for the last records instead.
+fn wait_for_running_programs() {
+    const MEMBARRIER_CMD_GLOBAL: libc::c_long = 1;
+    // SAFETY: membarrier takes integer arguments only and touches no memory
+    // of this process.
+    let _ = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) };
 }
 
 /// What to do with a program that could not be attached: an optional one is
@@ -140,9 +179,9 @@ pub fn load<'obj, T: Tracer>(
     }
     // libbpf finds tracepoint ids in tracefs; a host may not have it mounted.
     let tracefs = if needs_tracefs {
-        kernel.tracefs().map(drop)
+        kernel.tracefs()
     } else {
-        Ok(())
+        Err("tracefs is not needed".to_owned())
     };
     let ring_bytes = match config.transport {
         TransportKind::RingBuffer => config.ring_bytes,
@@ -185,20 +224,29 @@ pub fn load<'obj, T: Tracer>(
         required_or_said(program, run_iterator(object, program.name))?;
     }
     Ok(LoadedProbes {
-        links,
-        periodic,
+        links: RefCell::new(links),
+        periodic: RefCell::new(periodic),
         skeleton,
         path,
         _cgroup: cgroup,
     })
 }
 
+/// A hook attached by a session: a link, or a program on a pooled
+/// tracepoint perf event. Held only to detach when dropped.
+#[derive(Debug)]
+#[allow(dead_code)]
+enum Attachment {
+    Link(Link),
+    Tracepoint(TracepointLink),
+}
+
 fn attach_one(
     object: &Object,
     program: &ResolvedProgram,
     cgroup: &mut Option<CgroupRoot>,
-    tracefs: &Result<(), String>,
-) -> Result<Link, String> {
+    tracefs: &Result<PathBuf, String>,
+) -> Result<Attachment, String> {
     let name = program.name;
     let prog = object
         .progs_mut()
@@ -211,14 +259,21 @@ fn attach_one(
         };
         return prog
             .attach_cgroup(root.raw_fd())
+            .map(Attachment::Link)
             .map_err(|e| describe(&format!("attaching {name} to the cgroup v2 root failed"), &e));
     }
-    if prog.section().to_string_lossy().starts_with("tracepoint/") {
-        tracefs
-            .clone()
+    let section = prog.section().to_string_lossy().into_owned();
+    if let Some(tracepoint) = section.strip_prefix("tracepoint/") {
+        let root = tracefs
+            .as_ref()
             .map_err(|reason| format!("{name} not attached: {reason}"))?;
+        let (category, event) = tracepoint
+            .split_once('/')
+            .ok_or_else(|| format!("{name}: section {section} names no tracepoint"))?;
+        return tracepoint_events::attach(&prog, root, category, event).map(Attachment::Tracepoint);
     }
     prog.attach()
+        .map(Attachment::Link)
         .map_err(|e| describe(&format!("attaching {name} failed"), &e))
 }
 

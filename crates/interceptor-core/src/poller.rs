@@ -4,12 +4,15 @@
 //! passes, and the rate-limited report of shed events.
 
 use std::cell::RefCell;
+use std::os::fd::BorrowedFd;
 use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use libbpf_rs::{PerfBuffer, PerfBufferBuilder, RingBuffer, RingBufferBuilder};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::clock::WallClock;
 use crate::diag;
@@ -43,6 +46,44 @@ impl TransportKind {
     }
 }
 
+/// Tells the polling thread to stop, at once: a flag, and an eventfd its
+/// wait includes, so `cleanup()` does not wait out a drain interval.
+#[derive(Debug)]
+pub struct StopSignal {
+    flag: AtomicBool,
+    wakeup: Option<EventFd>,
+}
+
+impl StopSignal {
+    /// Not set. Without an eventfd (none could be had) the poller notices
+    /// the flag within one drain interval.
+    pub fn new() -> Self {
+        Self {
+            flag: AtomicBool::new(false),
+            wakeup: EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok(),
+        }
+    }
+
+    /// Sets it and wakes the poller.
+    pub fn set(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        if let Some(wakeup) = &self.wakeup {
+            let _ = wakeup.write(1);
+        }
+    }
+
+    /// Whether it is set.
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+}
+
+impl Default for StopSignal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Where converted records collect during one drain.
 struct Sink<E: 'static> {
     clock: WallClock,
@@ -50,6 +91,8 @@ struct Sink<E: 'static> {
     /// by the queue, not by how much a slow drain finds in the ring.
     batch: Vec<E>,
     queue: &'static EventQueue<E>,
+    /// Records taken from the kernel this session (events and malformed).
+    taken: u64,
     shed: u64,
     malformed: u64,
     perf_lost: u64,
@@ -57,6 +100,7 @@ struct Sink<E: 'static> {
 
 impl<E: 'static> Sink<E> {
     fn accept<T: Tracer<Event = E>>(&mut self, data: &[u8]) {
+        self.taken += 1;
         match T::convert(data, &self.clock) {
             Some(event) => {
                 self.batch.push(event);
@@ -117,18 +161,19 @@ impl Transport<'_> {
         }
     }
 
-    /// Waits for a wakeup (or the timeout), then drains everything pending:
-    /// records submitted without a wakeup are only found by consuming.
-    fn drain(&self, timeout: Duration) -> Result<(), libbpf_rs::Error> {
+    /// Takes every record pending now, without waiting.
+    fn consume(&self) -> Result<(), libbpf_rs::Error> {
         match self {
-            Self::Ring(ring) => {
-                ring.poll(timeout)?;
-                ring.consume()
-            }
-            Self::Perf(perf) => {
-                perf.poll(timeout)?;
-                perf.consume()
-            }
+            Self::Ring(ring) => ring.consume(),
+            Self::Perf(perf) => perf.consume(),
+        }
+    }
+
+    /// The epoll descriptor libbpf waits on for this buffer's wakeups.
+    fn epoll_fd(&self) -> i32 {
+        match self {
+            Self::Ring(ring) => ring.epoll_fd(),
+            Self::Perf(perf) => perf.epoll_fd(),
         }
     }
 }
@@ -167,6 +212,8 @@ impl ShedReport {
 pub struct Poller<'a, 'obj, T: Tracer> {
     probes: &'a LoadedProbes<'obj, T>,
     transport: Transport<'a>,
+    /// Waits for the buffer's wakeups and the stop signal at once.
+    wait: Epoll,
     sink: Rc<RefCell<Sink<T::Event>>>,
     periodic: Option<Duration>,
 }
@@ -178,31 +225,46 @@ impl<'a, 'obj, T: Tracer> Poller<'a, 'obj, T> {
         kind: TransportKind,
         periodic: Option<Duration>,
         queue: &'static EventQueue<T::Event>,
+        stop: &StopSignal,
     ) -> Result<Self, String> {
         let sink = Rc::new(RefCell::new(Sink {
             clock: WallClock::new(),
             batch: Vec::with_capacity(queue::CAPACITY),
             queue,
+            taken: 0,
             shed: 0,
             malformed: 0,
             perf_lost: 0,
         }));
         let transport = Transport::open::<T>(probes, kind, &sink)?;
+        let wait = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| format!("epoll_create: {e}"))?;
+        // SAFETY: libbpf's epoll descriptor lives as long as the transport,
+        // which outlives `wait` (both are fields of the poller).
+        let buffer = unsafe { BorrowedFd::borrow_raw(transport.epoll_fd()) };
+        wait.add(buffer, EpollEvent::new(EpollFlags::EPOLLIN, 0))
+            .map_err(|e| format!("epoll_ctl: {e}"))?;
+        if let Some(wakeup) = &stop.wakeup {
+            wait.add(wakeup, EpollEvent::new(EpollFlags::EPOLLIN, 1))
+                .map_err(|e| format!("epoll_ctl: {e}"))?;
+        }
         Ok(Self {
             probes,
             transport,
+            wait,
             sink,
             periodic,
         })
     }
 
     /// Drains into the queue until `stop` is set, running the periodic
-    /// passes on their interval; keeps `counters` current.
-    pub fn run(&self, stop: &AtomicBool, counters: &Mutex<SessionCounters>) -> Result<(), String> {
+    /// passes on their interval and keeping `counters` current; then
+    /// detaches the programs and drains what they emitted last, so every
+    /// record the kernel counted as emitted reaches the queue.
+    pub fn run(&self, stop: &StopSignal, counters: &Mutex<SessionCounters>) -> Result<(), String> {
         let mut shed = ShedReport::default();
         let mut result = Ok(());
         let mut next_periodic = self.periodic.map(|every| Instant::now() + every);
-        while !stop.load(Ordering::SeqCst) {
+        while !stop.is_set() {
             if let (Some(every), Some(due)) = (self.periodic, next_periodic)
                 && Instant::now() >= due
             {
@@ -218,23 +280,67 @@ impl<'a, 'obj, T: Tracer> Poller<'a, 'obj, T> {
                 }
                 next_periodic = Some(Instant::now() + every);
             }
-            self.sink.borrow_mut().clock.refresh();
-            if let Err(e) = self.transport.drain(DRAIN_INTERVAL)
-                && e.kind() != libbpf_rs::ErrorKind::Interrupted
-            {
-                result = Err(format!("polling the event buffer failed: {e}"));
+            if let Err(e) = self.drain() {
+                result = Err(e);
                 break;
             }
-            let mut sink = self.sink.borrow_mut();
-            sink.flush();
-            shed.note(std::mem::take(&mut sink.shed));
-            let mut counters = lock(counters);
-            counters.malformed = sink.malformed;
-            counters.perf_lost = sink.perf_lost;
-            drop(counters);
+            self.hand_over(&mut shed, counters);
             shed.flush(false);
         }
+        self.probes.detach();
+        self.drain_after_detach(counters);
+        self.hand_over(&mut shed, counters);
         shed.flush(true);
         result
     }
+
+    /// Waits for a wakeup, the stop signal or the drain interval, then takes
+    /// everything pending: records submitted without a wakeup are only found
+    /// by consuming.
+    fn drain(&self) -> Result<(), String> {
+        let mut events = [EpollEvent::empty(); 2];
+        let timeout = EpollTimeout::try_from(DRAIN_INTERVAL).unwrap_or(EpollTimeout::ZERO);
+        match self.wait.wait(&mut events, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(format!("waiting for the event buffer failed: {e}")),
+        }
+        self.sink.borrow_mut().clock.refresh();
+        match self.transport.consume() {
+            Err(e) if e.kind() != libbpf_rs::ErrorKind::Interrupted => {
+                Err(format!("polling the event buffer failed: {e}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Gives the batch to the queue and publishes the sink's counts.
+    fn hand_over(&self, shed: &mut ShedReport, counters: &Mutex<SessionCounters>) {
+        let mut sink = self.sink.borrow_mut();
+        sink.flush();
+        shed.note(std::mem::take(&mut sink.shed));
+        let mut counters = lock(counters);
+        counters.malformed = sink.malformed;
+        counters.perf_lost = sink.perf_lost;
+    }
+
+    /// With the programs detached (and none still running), consumes until
+    /// every record the kernel counted as emitted was taken.
+    fn drain_after_detach(&self, counters: &Mutex<SessionCounters>) {
+        let deadline = Instant::now() + FINAL_DRAIN_LIMIT;
+        loop {
+            self.sink.borrow_mut().clock.refresh();
+            if self.transport.consume().is_err() {
+                break;
+            }
+            let emitted = lock(counters).kernel_emitted();
+            if self.sink.borrow().taken >= emitted || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
+
+/// How long the last drain may wait for records a program emitted while it
+/// was being detached (it ends within one RCU grace period).
+const FINAL_DRAIN_LIMIT: Duration = Duration::from_millis(200);

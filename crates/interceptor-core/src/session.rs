@@ -5,7 +5,7 @@
 //! attach paths and event conversion.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use crate::attach_path::{self, AttachPath};
 use crate::diag;
 use crate::kernel::{KernelFacts, check_privilege};
 use crate::loader::{self, LoadedProbes, SkeletonStorage};
-use crate::poller::Poller;
+use crate::poller::{Poller, StopSignal};
 use crate::queue::{EventQueue, Popped};
 use crate::settings::Settings;
 use crate::stats::{InterceptorStats, SessionCounters};
@@ -108,7 +108,7 @@ enum Phase {
 
 struct Worker {
     handle: JoinHandle<()>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
 }
 
 struct Lifecycle {
@@ -196,7 +196,7 @@ impl<T: Tracer> Interceptor<T> {
                 return;
             }
         };
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(StopSignal::new());
         let worker_stop = Arc::clone(&stop);
         let spawned = std::thread::Builder::new()
             .name(format!("{}-poll", T::LIBRARY.trim_start_matches("lib")))
@@ -251,7 +251,7 @@ impl<T: Tracer> Interceptor<T> {
         let _control = lock(&self.control);
         let worker = lock(&self.lifecycle).worker.take();
         if let Some(worker) = worker {
-            worker.stop.store(true, Ordering::SeqCst);
+            worker.stop.set();
             if worker.handle.join().is_err() {
                 diag::error("the polling thread ended with a panic");
             }
@@ -276,7 +276,7 @@ impl<T: Tracer> Interceptor<T> {
         lock(&self.counters).assemble(queue, self.status())
     }
 
-    fn worker_main(&'static self, stop: &AtomicBool, settings: &Settings<T::Settings>) {
+    fn worker_main(&'static self, stop: &StopSignal, settings: &Settings<T::Settings>) {
         let outcome = catch_unwind(AssertUnwindSafe(|| self.run_session(stop, settings)));
         let failure = match outcome {
             Ok(Ok(())) => None,
@@ -288,7 +288,7 @@ impl<T: Tracer> Interceptor<T> {
         }
     }
 
-    fn run_session(&'static self, stop: &AtomicBool, settings: &Settings<T::Settings>) -> Result<(), String> {
+    fn run_session(&'static self, stop: &StopSignal, settings: &Settings<T::Settings>) -> Result<(), String> {
         check_privilege()?;
         let mut storage = storage_per_path::<T>();
         let probes = attach_best::<T>(&mut storage, settings, &mut KernelFacts::default())?;
@@ -297,6 +297,7 @@ impl<T: Tracer> Interceptor<T> {
             settings.object.transport,
             settings.tracer.periodic,
             &self.queue,
+            stop,
         )?;
         {
             let mut counters = lock(&self.counters);

@@ -129,6 +129,15 @@ impl SessionCounters {
         }
     }
 
+    /// The kernel's count of records handed to the buffer, now.
+    pub fn kernel_emitted(&self) -> u64 {
+        self.kernel
+            .as_ref()
+            .map_or(self.final_kernel[counter::EMITTED as usize], |kernel| {
+                read_counter(kernel, counter::EMITTED)
+            })
+    }
+
     /// Keeps the kernel counters readable after the maps are gone.
     pub fn freeze_kernel(&mut self) {
         if let Some(kernel) = self.kernel.take() {
