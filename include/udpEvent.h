@@ -140,9 +140,12 @@ struct udp_event_t DequeuePerfEvent(void);
 uint32_t getStatus(void);
 
 /*
- * Detaches everything, stops and joins the polling thread, frees the BPF
- * objects and releases blocked consumers. Safe before AddProbe, twice,
- * and right before dlclose().
+ * Detaches everything, drains what the programs emitted last, stops and
+ * joins the polling thread, frees the BPF objects and releases blocked
+ * consumers. Safe before AddProbe, twice, and right before dlclose():
+ * the library is linked with -z nodelete, so dlclose() never unmaps it
+ * (a released consumer may still be returning through its code), and
+ * a later dlopen() gets the same copy.
  */
 void cleanup(void);
 

@@ -27,6 +27,7 @@ fn library() -> &'static str {
 /// debug switch. Called at each start.
 pub fn init(library: &'static str) {
     let _ = LIBRARY.set(library);
+    // Not valid UTF-8: off here, and the start fails naming the variable.
     let debug = std::env::var(DEBUG_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
     DEBUG.store(debug, Ordering::Relaxed);
     libbpf_rs::set_print(Some((PrintLevel::Debug, route_libbpf_output)));

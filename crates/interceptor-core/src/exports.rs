@@ -138,9 +138,12 @@ macro_rules! library_exports {
                 $crate::exports::status(&$interceptor)
             }
 
-            /// Detaches everything, stops and joins the polling thread, frees the BPF
-            /// objects and releases blocked consumers. Safe before AddProbe, twice,
-            /// and right before dlclose().
+            /// Detaches everything, drains what the programs emitted last, stops and
+            /// joins the polling thread, frees the BPF objects and releases blocked
+            /// consumers. Safe before AddProbe, twice, and right before dlclose():
+            /// the library is linked with -z nodelete, so dlclose() never unmaps it
+            /// (a released consumer may still be returning through its code), and
+            /// a later dlopen() gets the same copy.
             pub unsafe extern "C" fn cleanup() {
                 $crate::exports::cleanup(&$interceptor)
             }

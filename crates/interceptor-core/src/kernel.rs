@@ -101,21 +101,45 @@ fn find_or_mount_tracefs() -> Result<PathBuf, String> {
     Ok(target.to_path_buf())
 }
 
-/// Whether this process may load BPF programs: CAP_BPF or CAP_SYS_ADMIN in
-/// its effective set. A cause a person can act on, before libbpf's EPERM.
+/// The capabilities the libraries need, each also implied by CAP_SYS_ADMIN
+/// (kernels before 5.8 know only that one): loading BPF programs and maps,
+/// loading tracing programs (tracepoints, kprobes, fentry, iterators), and
+/// loading and attaching cgroup programs.
+const NEEDED_CAPABILITIES: [(u32, &str); 3] = [(39, "CAP_BPF"), (38, "CAP_PERFMON"), (12, "CAP_NET_ADMIN")];
+const CAP_SYS_ADMIN: u32 = 21;
+
+/// Whether this process may load and attach the libraries' programs: a
+/// cause a person can act on, naming the missing capabilities, before
+/// libbpf's EPERM (which would otherwise read as a kernel that lacks a hook).
 pub fn check_privilege() -> Result<(), String> {
-    const CAP_SYS_ADMIN: u32 = 21;
-    const CAP_BPF: u32 = 39;
     let status = fs::read_to_string("/proc/self/status").map_err(|e| format!("cannot read /proc/self/status: {e}"))?;
     let effective = status
         .lines()
         .find_map(|line| line.strip_prefix("CapEff:"))
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .unwrap_or(0);
-    if effective & (1 << CAP_SYS_ADMIN) != 0 || effective & (1 << CAP_BPF) != 0 {
-        Ok(())
-    } else {
-        Err("not permitted to load BPF programs: run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN".into())
+    missing_capabilities(effective).map_or(Ok(()), |missing| {
+        Err(format!(
+            "not permitted to load BPF programs (missing {missing}): run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
+        ))
+    })
+}
+
+/// The needed capabilities an effective set lacks, as a list for a message.
+fn missing_capabilities(effective: u64) -> Option<String> {
+    let has = |cap: u32| effective & (1 << cap) != 0;
+    if has(CAP_SYS_ADMIN) {
+        return None;
+    }
+    let missing: Vec<&str> = NEEDED_CAPABILITIES
+        .iter()
+        .filter(|(cap, _)| !has(*cap))
+        .map(|(_, name)| *name)
+        .collect();
+    match missing.as_slice() {
+        [] => None,
+        [one] => Some((*one).to_owned()),
+        [first @ .., last] => Some(format!("{} and {last}", first.join(", "))),
     }
 }
 
@@ -191,6 +215,25 @@ fn cgroup2_mount_point() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_capabilities_are_named() {
+        let bit = |cap: u32| 1u64 << cap;
+        assert_eq!(missing_capabilities(bit(CAP_SYS_ADMIN)), None);
+        assert_eq!(missing_capabilities(bit(39) | bit(38) | bit(12)), None);
+        assert_eq!(
+            missing_capabilities(bit(39) | bit(38)).as_deref(),
+            Some("CAP_NET_ADMIN")
+        );
+        assert_eq!(
+            missing_capabilities(bit(39)).as_deref(),
+            Some("CAP_PERFMON and CAP_NET_ADMIN")
+        );
+        assert_eq!(
+            missing_capabilities(0).as_deref(),
+            Some("CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN")
+        );
+    }
 
     /// These tests read the running kernel's BTF and tracefs: where either is
     /// missing (a container, a build host without root) they say so and

@@ -7,7 +7,7 @@ pub use crate::clock::WallClock;
 pub use crate::ffi::{DEQUEUE_DEFINES, copy_c_string_arg, guard};
 pub use crate::loader::ObjectConfig;
 pub use crate::record::KernelRecord;
-pub use crate::settings::capacity_from_env;
+pub use crate::settings::{capacity_from_env, env_text, shown};
 pub use crate::stats::InterceptorStats;
 pub use crate::tracer::{Tracer, TracerConfig};
 pub use crate::{

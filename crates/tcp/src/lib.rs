@@ -85,7 +85,8 @@ fn snapshot_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
             Ok(0.0) => Ok(None),
             Ok(secs) if (0.05..=86_400.0).contains(&secs) => Ok(Some(Duration::from_secs_f64(secs))),
             _ => Err(format!(
-                "{SNAPSHOT_ENV}={text} is not a snapshot interval; use seconds from 0.05 to 86400, or 0 for none"
+                "{SNAPSHOT_ENV}={} is not a snapshot interval; use seconds from 0.05 to 86400, or 0 for none",
+                shown(text)
             )),
         },
     }
@@ -190,7 +191,7 @@ impl Tracer for TcpTracer {
                 .into_iter()
                 .flatten()
                 .collect(),
-            periodic: snapshot_interval(std::env::var(SNAPSHOT_ENV).ok().as_deref())?,
+            periodic: snapshot_interval(env_text(SNAPSHOT_ENV)?.as_deref())?,
         })
     }
 

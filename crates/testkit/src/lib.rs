@@ -3,10 +3,12 @@
 //! independently from the spec, and drives real loopback traffic through
 //! the `netpeer` helper.
 
+pub mod caps;
 pub mod dl;
 pub mod library;
 pub mod peers;
 pub mod stats;
+pub mod stress;
 pub mod tcp;
 pub mod udp;
 

@@ -159,7 +159,7 @@ fn without_privilege<E: Traffic>() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert_eq!(field(&stdout, "STATUS", "value").as_deref(), Some("0"), "{stdout}");
     assert_eq!(field(&stdout, "CLEANED", "status").as_deref(), Some("0"), "{stdout}");
-    let message = "not permitted to load BPF programs: run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
+    let message = "not permitted to load BPF programs (missing CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN): run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
     assert_eq!(
         stderr.lines().collect::<Vec<_>>(),
         vec![format!("{}: {message}", E::LIBRARY)]
@@ -178,7 +178,7 @@ fn bad_variables_are_reported<E: Traffic>() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
         format!(
-            "{}: {}=bogus is not an attach path; use auto or one of: {}",
+            "{}: {}=\"bogus\" is not an attach path; use auto or one of: {}",
             E::LIBRARY,
             E::ATTACH_ENV,
             E::attach_paths().join(", ")
@@ -192,7 +192,7 @@ fn bad_variables_are_reported<E: Traffic>() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
         format!(
-            "{}: EBPF_INTERCEPTOR_TRANSPORT=pigeon is not a transport; use ringbuf or perf",
+            "{}: EBPF_INTERCEPTOR_TRANSPORT=\"pigeon\" is not a transport; use ringbuf or perf",
             E::LIBRARY
         )
     );
@@ -231,7 +231,7 @@ fn probe_agrees_with_forced_start<E: Traffic>() {
     }
     let (result, reason) = lib.probe_attach_path(c"bogus");
     assert_eq!(result, -1);
-    assert!(reason.starts_with("bogus is not an attach path"), "{reason}");
+    assert!(reason.starts_with("\"bogus\" is not an attach path"), "{reason}");
     // The session went on undisturbed.
     assert_eq!(lib.status(), 1);
     assert_eq!(E::one_unit(&lib).len(), E::UNIT_EVENTS);

@@ -255,7 +255,7 @@ fn bad_interval_is_reported() {
     let output = libdriver(&["tcp", "start", "wait_ms=1000"], &[(SNAPSHOT_ENV, "often")], None);
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
-        "libtcpEvent: EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS=often is not a snapshot interval; use seconds from 0.05 to 86400, or 0 for none"
+        "libtcpEvent: EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS=\"often\" is not a snapshot interval; use seconds from 0.05 to 86400, or 0 for none"
     );
     assert_eq!(
         field(&String::from_utf8_lossy(&output.stdout), "STATUS", "value").as_deref(),

@@ -140,7 +140,7 @@ fn bad_interval_is_reported() {
     let output = common::libdriver(&["udp", "start", "wait_ms=1000"], &[(COALESCE_ENV, "soon")], None);
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
-        "libudpEvent: EBPF_INTERCEPTOR_UDP_COALESCE_MS=soon is not a flush interval; use milliseconds from 0 (off) to 3600000"
+        "libudpEvent: EBPF_INTERCEPTOR_UDP_COALESCE_MS=\"soon\" is not a flush interval; use milliseconds from 0 (off) to 3600000"
     );
     assert_eq!(
         common::field(&String::from_utf8_lossy(&output.stdout), "STATUS", "value").as_deref(),

@@ -183,7 +183,8 @@ fn coalesce_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
         Some(text) => match text.parse::<u64>() {
             Ok(ms) if ms <= 3_600_000 => Ok(Some(Duration::from_millis(ms))),
             _ => Err(format!(
-                "{COALESCE_ENV}={text} is not a flush interval; use milliseconds from 0 (off) to 3600000"
+                "{COALESCE_ENV}={} is not a flush interval; use milliseconds from 0 (off) to 3600000",
+                shown(text)
             )),
         },
     }
@@ -202,7 +203,7 @@ impl Tracer for UdpTracer {
     const COMMON_PROGRAMS: &'static [Program] = COMMON_PROGRAMS;
 
     fn configure() -> Result<TracerConfig<udp_config>, String> {
-        let interval = coalesce_interval(std::env::var(COALESCE_ENV).ok().as_deref())?;
+        let interval = coalesce_interval(env_text(COALESCE_ENV)?.as_deref())?;
         let capacity = capacity_from_env(MAX_SOCKETS_ENV)?;
         Ok(TracerConfig {
             settings: udp_config {

@@ -87,7 +87,7 @@ fn coalescing_variable() {
     assert_eq!(
         coalesce_interval(Some("soon")),
         Err(
-            "EBPF_INTERCEPTOR_UDP_COALESCE_MS=soon is not a flush interval; use milliseconds from 0 (off) to 3600000"
+            "EBPF_INTERCEPTOR_UDP_COALESCE_MS=\"soon\" is not a flush interval; use milliseconds from 0 (off) to 3600000"
                 .into()
         )
     );

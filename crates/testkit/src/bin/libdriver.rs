@@ -14,6 +14,12 @@
 //!                                              N datagram pairs), then drain; counts, the
 //!                                              RSS per round; tail=K prints the last K
 //!                                              events drained
+//!   libdriver tcp|udp under-traffic netpeer=PATH rounds=R ms=M
+//!                                              R sessions of M ms each stopped while traffic
+//!                                              flows: IDENTITY lines (emitted, accounted)
+//!
+//! Any action takes caps=bpf,perfmon,... (or none): the process keeps only
+//! those capabilities, as root.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -168,6 +174,12 @@ fn main() {
     let args: HashMap<String, String> = argv
         .filter_map(|arg| arg.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
+    if let Some(list) = args.get("caps")
+        && let Err(e) = testkit::caps::parse(list).and_then(|caps| testkit::caps::keep_only(&caps))
+    {
+        eprintln!("libdriver: caps={list}: {e}");
+        exit(2);
+    }
     match library.as_str() {
         "both" => both(&args),
         "tcp" => run::<TcpEvent>(&library, &action, &args),
@@ -242,6 +254,16 @@ fn run<E: EventAbi>(library: &str, action: &str, args: &HashMap<String, String>)
             say(format!("PROBE result={result} reason: {reason}"));
         }
         "consume" => consume(&lib, args),
+        "under-traffic" => {
+            let _traffic = testkit::stress::Traffic::start(args.get("netpeer").map_or("", String::as_str), library);
+            for round in 1..=number(args, "rounds", 10) {
+                let session = Duration::from_millis(number(args, "ms", 300));
+                let (emitted, accounted) = testkit::stress::cleanup_under_traffic(&lib, session);
+                say(format!(
+                    "IDENTITY round={round} emitted={emitted} accounted={accounted}"
+                ));
+            }
+        }
         "events" => {
             lib.add_probe(None);
             if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
