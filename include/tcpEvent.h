@@ -16,6 +16,24 @@
  * /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions
  * are additions the original did not have.
  *
+ * Extended events (tcpEvent_DequeueEx, struct tcp_event_ex_t): RTT,
+ * retransmits, all segments, bytes sent, role, lifetime, connect time,
+ * error, cgroup, network namespace and cookie, and failed connects as
+ * their own kind; both kinds of dequeue take from the same queue.
+ *
+ * In-kernel filter (tcpEvent_SetFilter, or EBPF_INTERCEPTOR_TCP_FILTER at AddProbe,
+ * which wins): comma-separated terms pid=N,
+ * uid=N,
+ * comm=NAME,
+ * port=N (either end),
+ * lport=N,
+ * rport=N,
+ * family=4|6,
+ * addr=CIDR (either end),
+ * netns=INODE|/proc/PID/ns/net,
+ * cgroup=/sys/fs/cgroup/PATH (that cgroup and its descendants); terms with the same key OR,
+ * different keys AND; empty: everything.
+ *
  * Attach paths (EBPF_INTERCEPTOR_TCP_ATTACH, tcpEvent_ProbeAttachPath), best first:
  * fentry: tp_btf/inet_sock_set_state, fexit/inet_csk_accept
  * kprobe: tp_btf/inet_sock_set_state, kretprobe/inet_csk_accept
@@ -28,14 +46,36 @@
 extern "C" {
 #endif
 
-/* *_DequeueTimeout: an event was written. */
+/* *_DequeueTimeout, *_DequeueEx: an event was written. */
 #define EVENT_INTERCEPTOR_EVENT 1
-/* *_DequeueTimeout: the timeout passed; the event is zeroed. */
+/* *_DequeueTimeout, *_DequeueEx: the timeout passed; the event is zeroed. */
 #define EVENT_INTERCEPTOR_TIMED_OUT 0
-/* *_DequeueTimeout: cleanup() ran before or during the wait; the event is zeroed. */
+/* *_DequeueTimeout, *_DequeueEx: cleanup() ran before or during the wait; the event is zeroed. */
 #define EVENT_INTERCEPTOR_CLEANED_UP (-1)
-/* *_DequeueTimeout: the event pointer was NULL. */
+/* *_DequeueTimeout, *_DequeueEx: the event pointer was NULL (or the size too small). */
 #define EVENT_INTERCEPTOR_INVALID_ARGUMENT (-2)
+/* *_GetLastErrorKind: no error. */
+#define EVENT_INTERCEPTOR_NO_ERROR 0
+/* *_GetLastErrorKind: missing privilege (the message names the capabilities). */
+#define EVENT_INTERCEPTOR_ERROR_PERMISSION 1
+/* *_GetLastErrorKind: a bad environment variable or filter spec. */
+#define EVENT_INTERCEPTOR_ERROR_INVALID_ARGUMENT 2
+/* *_GetLastErrorKind: the kernel lacks what every attach path needs. */
+#define EVENT_INTERCEPTOR_ERROR_UNSUPPORTED 3
+/* *_GetLastErrorKind: any other failure. */
+#define EVENT_INTERCEPTOR_ERROR_OTHER 4
+/* tcp_event_ex_t.kind: the connection reached TCP_CLOSE. */
+#define TCP_EVENT_CLOSE 1
+/* tcp_event_ex_t.kind: a live connection whose counters changed. */
+#define TCP_EVENT_SNAPSHOT 2
+/* tcp_event_ex_t.kind: closed without ever reaching ESTABLISHED. */
+#define TCP_EVENT_FAILED_CONNECT 3
+/* tcp_event_ex_t.role: opened before AddProbe. */
+#define TCP_ROLE_UNKNOWN 0
+/* tcp_event_ex_t.role: connect(). */
+#define TCP_ROLE_ACTIVE 1
+/* tcp_event_ex_t.role: accepted. */
+#define TCP_ROLE_PASSIVE 2
 
 #pragma pack(push, 1)
 
@@ -114,6 +154,84 @@ struct event_interceptor_stats {
 
 #pragma pack(pop)
 
+/*
+ * Additive: one TCP event with everything the library knows of it,
+ * naturally aligned (not packed). Read with tcpEvent_DequeueEx. Fields
+ * are only ever appended: `size` says how many bytes were filled.
+ * Every field of struct tcp_event_t is here with the same meaning
+ * (task without the snapshot mark: see `kind`).
+ */
+struct tcp_event_ex_t {
+    /* Bytes the library filled (at most the size the caller passed). */
+    uint32_t size; /* offset 0 */
+    /* TCP_EVENT_CLOSE, TCP_EVENT_SNAPSHOT or TCP_EVENT_FAILED_CONNECT (a socket that closed without ever reaching ESTABLISHED). */
+    uint32_t kind; /* offset 4 */
+    /* Unix-epoch nanoseconds of the close (of the snapshot pass). */
+    uint64_t EventTime; /* offset 8 */
+    /* Owning process id (the tgid); 0 if no owner was ever seen. */
+    uint32_t pid; /* offset 16 */
+    /* Owning process's uid (the socket's uid if no owner was seen). */
+    uint32_t UserId; /* offset 20 */
+    /* tcp_sock bytes_received: payload bytes received, plus 1 if a FIN was received. */
+    uint64_t rx_b; /* offset 24 */
+    /* tcp_sock bytes_acked: payload bytes the peer acknowledged, plus 1 each for an acked SYN and FIN. */
+    uint64_t tx_b; /* offset 32 */
+    /* tcp_sock data_segs_out: segments sent that carried data. */
+    uint32_t tcpi_segs_out; /* offset 40 */
+    /* tcp_sock data_segs_in: segments received that carried data. */
+    uint32_t tcpi_segs_in; /* offset 44 */
+    /* AF_INET (2) or AF_INET6 (10): the socket's own family. */
+    uint16_t family; /* offset 48 */
+    /* Local port, host byte order. */
+    uint16_t SPT; /* offset 50 */
+    /* Remote port, host byte order. */
+    uint16_t DPT; /* offset 52 */
+    /* Zero. */
+    uint16_t reserved; /* offset 54 */
+    /* Owner's command name (comm), NUL-terminated. */
+    char task[16]; /* offset 56 */
+    /* Local address as inet_ntop text. */
+    char SADDR[48]; /* offset 72 */
+    /* Remote address as inet_ntop text. */
+    char DADDR[48]; /* offset 120 */
+    /* Local address, network byte order; IPv4 in the first 4 bytes. */
+    uint8_t saddr_raw[16]; /* offset 168 */
+    /* Remote address, network byte order; IPv4 in the first 4 bytes. */
+    uint8_t daddr_raw[16]; /* offset 184 */
+    /* Smoothed round-trip time, microseconds (tcpi_rtt). */
+    uint32_t srtt_us; /* offset 200 */
+    /* Round-trip time variation, microseconds (tcpi_rttvar). */
+    uint32_t rttvar_us; /* offset 204 */
+    /* Lowest round-trip time seen, microseconds (tcpi_min_rtt). */
+    uint32_t min_rtt_us; /* offset 208 */
+    /* Segments retransmitted over the connection's life (tcpi_total_retrans). */
+    uint32_t total_retrans; /* offset 212 */
+    /* Data packets lost over the connection's life, retransmits included (tcp_sock lost; on kernels before 4.19, lost_out: those lost now). */
+    uint32_t lost; /* offset 216 */
+    /* All segments sent (tcpi_segs_out), not only those with data. */
+    uint32_t segs_out; /* offset 220 */
+    /* All segments received (tcpi_segs_in). */
+    uint32_t segs_in; /* offset 224 */
+    /* TCP_ROLE_ACTIVE (connect), TCP_ROLE_PASSIVE (accept) or TCP_ROLE_UNKNOWN (opened before AddProbe). */
+    uint32_t role; /* offset 228 */
+    /* Payload bytes sent, retransmits included (tcpi_bytes_sent). */
+    uint64_t bytes_sent; /* offset 232 */
+    /* Payload bytes retransmitted (tcpi_bytes_retrans). */
+    uint64_t bytes_retrans; /* offset 240 */
+    /* Nanoseconds from the socket's first sighting to this event: SYN_SENT for active opens, the handshake's completion (SYN_RECV to ESTABLISHED) for passive ones, the start-up pass for connections opened before AddProbe; 0 when the socket was never seen before. */
+    uint64_t duration_ns; /* offset 248 */
+    /* Active opens: nanoseconds from SYN_SENT to ESTABLISHED; else 0. */
+    uint64_t connect_ns; /* offset 256 */
+    /* The socket's error (sk_err) at close as a positive errno, e.g. ECONNREFUSED, ETIMEDOUT, ECONNRESET, EHOSTUNREACH; 0 if none. */
+    int32_t error; /* offset 264 */
+    /* The socket's network namespace inode (as /proc/PID/ns/net). */
+    uint32_t netns_ino; /* offset 268 */
+    /* The owner's cgroup v2 id, taken when the owner was recorded (the inode of its directory under the cgroup2 mount); 0 if unknown. */
+    uint64_t cgroup_id; /* offset 272 */
+    /* The socket cookie: the same on a connection's snapshots and its close (the kernel's where the attach path can read it, 5.12+ with tp_btf or fentry; else a key the library assigns at the first sighting); 0 when the socket was never seen before. */
+    uint64_t cookie; /* offset 280 */
+}; /* 288 bytes */
+
 #ifndef EVENT_INTERCEPTOR_DLOPEN_ONLY
 
 /*
@@ -166,6 +284,26 @@ void cleanup(void);
 int32_t tcpEvent_DequeueTimeout(struct tcp_event_t *event, uint32_t timeout_ms);
 
 /*
+ * Additive: waits up to timeout_ms for an event, like the timed
+ * dequeue, and writes it as the extended event: at most `size` bytes
+ * (the caller's sizeof; a caller built against an older, shorter struct
+ * keeps working), with event->size set to the bytes written. Both kinds
+ * of dequeue take from the same queue: each event goes to one caller.
+ * Returns the timed dequeue's codes; with 0 or -1 the struct is zeroed
+ * (size 0 too); -2 for NULL or a size below 8.
+ */
+int32_t tcpEvent_DequeueEx(struct tcp_event_ex_t *event, size_t size, uint32_t timeout_ms);
+
+/*
+ * Additive: sets the in-kernel filter (see the grammar above; NULL or ""
+ * means everything) for this session, at once, and later ones. Returns
+ * 0, or -1 with the reason, naming the offending term, in the last
+ * error (nothing changes then). The environment variable, if set, wins
+ * at AddProbe.
+ */
+int32_t tcpEvent_SetFilter(const char *spec);
+
+/*
  * Additive: fills *stats with the current session's counters (see
  * struct event_interceptor_stats). Returns 0, or -1 for NULL.
  */
@@ -176,6 +314,15 @@ int32_t tcpEvent_GetStats(struct event_interceptor_stats *stats);
  * NUL-terminated and truncated to size. Returns the message's length.
  */
 size_t tcpEvent_GetLastError(char *buffer, size_t size);
+
+/*
+ * Additive: the kind of the last error: EVENT_INTERCEPTOR_NO_ERROR (0),
+ * EVENT_INTERCEPTOR_ERROR_PERMISSION (1, missing privilege),
+ * EVENT_INTERCEPTOR_ERROR_INVALID_ARGUMENT (2, a bad variable or filter),
+ * EVENT_INTERCEPTOR_ERROR_UNSUPPORTED (3, the kernel lacks what every
+ * attach path needs) or EVENT_INTERCEPTOR_ERROR_OTHER (4).
+ */
+int32_t tcpEvent_GetLastErrorKind(void);
 
 /*
  * Additive: loads and attaches attach path `path` and detaches it again,
@@ -199,8 +346,11 @@ typedef struct tcp_event_t (*tcpEvent_DequeuePerfEvent_fn)(void);
 typedef uint32_t (*tcpEvent_getStatus_fn)(void);
 typedef void (*tcpEvent_cleanup_fn)(void);
 typedef int32_t (*tcpEvent_DequeueTimeout_fn)(struct tcp_event_t *event, uint32_t timeout_ms);
+typedef int32_t (*tcpEvent_DequeueEx_fn)(struct tcp_event_ex_t *event, size_t size, uint32_t timeout_ms);
+typedef int32_t (*tcpEvent_SetFilter_fn)(const char *spec);
 typedef int32_t (*tcpEvent_GetStats_fn)(struct event_interceptor_stats *stats);
 typedef size_t (*tcpEvent_GetLastError_fn)(char *buffer, size_t size);
+typedef int32_t (*tcpEvent_GetLastErrorKind_fn)(void);
 typedef int32_t (*tcpEvent_ProbeAttachPath_fn)(const char *path, char *reason, size_t size);
 typedef int32_t (*tcpEvent_IsSnapshot_fn)(const struct tcp_event_t *event);
 

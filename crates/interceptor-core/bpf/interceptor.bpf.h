@@ -108,6 +108,31 @@ static __always_inline void emit_record(void *ctx, void *record, __u64 size)
 	count(err ? COUNTER_LOST : COUNTER_EMITTED);
 }
 
+extern int LINUX_KERNEL_VERSION __kconfig;
+
+/*
+ * Whether tracing programs (tp_btf, fentry, iterators: BTF-typed socket
+ * pointers) may call bpf_get_socket_cookie() (5.12). LINUX_KERNEL_VERSION is
+ * a constant of the loaded object, so the verifier never even checks the
+ * call where this is false.
+ */
+#define TRACING_SOCKET_COOKIE (LINUX_KERNEL_VERSION >= (5 << 16) + (12 << 8))
+
+/*
+ * A socket's key where the kernel's cookie cannot be read: the time of the
+ * first sighting and the CPU, unique per socket while the library runs.
+ */
+static __always_inline __u64 library_socket_key(void)
+{
+	return (bpf_ktime_get_boot_ns() << 6) | (bpf_get_smp_processor_id() & 63);
+}
+
+/* The network namespace of a socket (its inode, as /proc/PID/ns/net). */
+static __always_inline __u32 socket_netns(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 static __always_inline void owner_from_current(struct socket_owner *owner)
 {
 	owner->pid = bpf_get_current_pid_tgid() >> 32;

@@ -91,7 +91,7 @@ pub struct CField {
     pub name: &'static str,
     /// Full C declaration, e.g. `char task[128]`.
     pub decl: String,
-    /// Byte offset in the packed layout.
+    /// Byte offset.
     pub offset: usize,
     /// Byte size.
     pub size: usize,
@@ -105,13 +105,17 @@ pub trait CStruct: CType + Copy {
     const C_NAME: &'static str;
     /// Documentation (the Rust doc comment).
     const DOC: &'static str;
-    /// Fields in declaration order with their packed offsets.
+    /// Whether it is `#pragma pack(1)` (else naturally aligned).
+    const PACKED: bool;
+    /// Fields in declaration order with their offsets.
     fn fields() -> Vec<CField>;
     /// The all-zero value, which the libraries return after `cleanup()`.
     fn zeroed() -> Self;
 }
 
-/// Declares a `#pragma pack(1)` C struct and its Rust mirror at once.
+/// Declares a C struct and its Rust mirror at once: `#pragma pack(1)` (the
+/// original's structs), or, with `#[aligned]` after the name, naturally
+/// aligned (the additive API's structs, which only ever grow at the end).
 ///
 /// Field names are the C names (the original's `EventTime`, `SADDR`, ...),
 /// hence the `non_snake_case` allowance.
@@ -120,12 +124,27 @@ macro_rules! c_struct {
     (
         $(#[doc = $doc:literal])*
         #[c_name = $c_name:literal]
-        pub struct $name:ident {
+        #[aligned]
+        pub struct $name:ident { $($body:tt)* }
+    ) => {
+        $crate::c_struct!(@define [C] false $(#[doc = $doc])* $c_name $name { $($body)* });
+    };
+    (
+        $(#[doc = $doc:literal])*
+        #[c_name = $c_name:literal]
+        pub struct $name:ident { $($body:tt)* }
+    ) => {
+        $crate::c_struct!(@define [C, packed] true $(#[doc = $doc])* $c_name $name { $($body)* });
+    };
+    (
+        @define [$($repr:ident),*] $packed:literal
+        $(#[doc = $doc:literal])*
+        $c_name:literal $name:ident {
             $( $(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty ),* $(,)?
         }
     ) => {
         $(#[doc = $doc])*
-        #[repr(C, packed)]
+        #[repr($($repr),*)]
         #[derive(Clone, Copy)]
         #[allow(non_snake_case)]
         pub struct $name {
@@ -139,6 +158,7 @@ macro_rules! c_struct {
         impl $crate::abi::CStruct for $name {
             const C_NAME: &'static str = $c_name;
             const DOC: &'static str = concat!($($doc, "\n"),*);
+            const PACKED: bool = $packed;
 
             fn fields() -> ::std::vec::Vec<$crate::abi::CField> {
                 ::std::vec![$(
@@ -247,7 +267,7 @@ pub struct HeaderSpec<'a> {
     /// Text placed at the top, before the declarations.
     pub preamble: String,
     /// `#define` lines: (name, value, doc).
-    pub defines: &'a [(&'a str, &'a str, &'a str)],
+    pub defines: Vec<(&'a str, &'a str, &'a str)>,
     /// Structs private to this header.
     pub structs: Vec<RenderedStruct>,
     /// Structs that both libraries' headers declare, guarded so that one
@@ -264,6 +284,7 @@ pub struct RenderedStruct {
     doc: &'static str,
     fields: Vec<CField>,
     size: usize,
+    packed: bool,
 }
 
 impl RenderedStruct {
@@ -274,6 +295,7 @@ impl RenderedStruct {
             doc: S::DOC,
             fields: S::fields(),
             size: std::mem::size_of::<S>(),
+            packed: S::PACKED,
         }
     }
 }
@@ -336,7 +358,7 @@ pub fn render_header(spec: &HeaderSpec<'_>) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n");
-    for (name, value, doc) in spec.defines {
+    for (name, value, doc) in &spec.defines {
         push_comment(&mut out, "", doc);
         let _ = writeln!(out, "#define {name} {value}");
     }
@@ -344,7 +366,7 @@ pub fn render_header(spec: &HeaderSpec<'_>) -> String {
         out.push('\n');
     }
     out.push_str("#pragma pack(push, 1)\n\n");
-    for rendered in &spec.structs {
+    for rendered in spec.structs.iter().filter(|s| s.packed) {
         push_struct(&mut out, rendered);
         out.push('\n');
     }
@@ -355,6 +377,12 @@ pub fn render_header(spec: &HeaderSpec<'_>) -> String {
         let _ = writeln!(out, "#endif\n");
     }
     out.push_str("#pragma pack(pop)\n\n");
+    // The additive API's structs are naturally aligned: each field at its
+    // own alignment, so new fields can be appended and read in place.
+    for rendered in spec.structs.iter().filter(|s| !s.packed) {
+        push_struct(&mut out, rendered);
+        out.push('\n');
+    }
     // The original's names are the same in both libraries with different
     // signatures, so one translation unit cannot declare both sets; a
     // program that dlopen()s both defines EVENT_INTERCEPTOR_DLOPEN_ONLY and

@@ -74,21 +74,42 @@ pub const DEQUEUE_DEFINES: &[(&str, &str, &str)] = &[
     (
         "EVENT_INTERCEPTOR_EVENT",
         "1",
-        "*_DequeueTimeout: an event was written.",
+        "*_DequeueTimeout, *_DequeueEx: an event was written.",
     ),
     (
         "EVENT_INTERCEPTOR_TIMED_OUT",
         "0",
-        "*_DequeueTimeout: the timeout passed; the event is zeroed.",
+        "*_DequeueTimeout, *_DequeueEx: the timeout passed; the event is zeroed.",
     ),
     (
         "EVENT_INTERCEPTOR_CLEANED_UP",
         "(-1)",
-        "*_DequeueTimeout: cleanup() ran before or during the wait; the event is zeroed.",
+        "*_DequeueTimeout, *_DequeueEx: cleanup() ran before or during the wait; the event is zeroed.",
     ),
     (
         "EVENT_INTERCEPTOR_INVALID_ARGUMENT",
         "(-2)",
-        "*_DequeueTimeout: the event pointer was NULL.",
+        "*_DequeueTimeout, *_DequeueEx: the event pointer was NULL (or the size too small).",
+    ),
+    ("EVENT_INTERCEPTOR_NO_ERROR", "0", "*_GetLastErrorKind: no error."),
+    (
+        "EVENT_INTERCEPTOR_ERROR_PERMISSION",
+        "1",
+        "*_GetLastErrorKind: missing privilege (the message names the capabilities).",
+    ),
+    (
+        "EVENT_INTERCEPTOR_ERROR_INVALID_ARGUMENT",
+        "2",
+        "*_GetLastErrorKind: a bad environment variable or filter spec.",
+    ),
+    (
+        "EVENT_INTERCEPTOR_ERROR_UNSUPPORTED",
+        "3",
+        "*_GetLastErrorKind: the kernel lacks what every attach path needs.",
+    ),
+    (
+        "EVENT_INTERCEPTOR_ERROR_OTHER",
+        "4",
+        "*_GetLastErrorKind: any other failure.",
     ),
 ];

@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::Btf;
-use libbpf_rs::btf::types::{Func, FuncProto, Typedef};
+use libbpf_rs::btf::types::{Func, FuncProto, Struct, Typedef};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 
 /// Lazily gathered facts about the running kernel.
@@ -47,6 +47,15 @@ impl KernelFacts {
             .and_then(|ty| FuncProto::try_from(ty).ok())
             .ok_or_else(|| format!("{function}() has no prototype in the kernel's BTF"))?;
         Ok(proto.len())
+    }
+
+    /// Whether a BPF program can be attached to a perf event through a BPF
+    /// link (5.15+, `struct bpf_perf_link`), which detaches it without
+    /// closing the event; before that the program stays on the event until
+    /// the event is closed.
+    pub fn perf_links(&mut self) -> bool {
+        self.vmlinux_btf()
+            .is_ok_and(|btf| btf.type_by_name::<Struct<'_>>("bpf_perf_link").is_some())
     }
 
     /// Checks that the kernel has tracepoint `name` (its BTF declares

@@ -6,6 +6,8 @@
 //!
 //! - [`tracer`]: the contract a library implements, and its load-time config;
 //! - [`settings`]: the environment read at `AddProbe`;
+//! - [`filter`]: the in-kernel filter's spec, parsed and encoded;
+//! - [`live_filter`]: the filter in force, changed while tracing;
 //! - [`attach_path`]: the attach-path model;
 //! - [`kernel`]: what the running kernel offers, privilege and mounts;
 //! - [`loader`]: loading and attaching one attach path;
@@ -19,6 +21,7 @@
 //! - [`abi`]: the C declarations the headers are generated from;
 //! - [`ffi`] and [`exports`]: the exported functions' helpers and bodies;
 //! - [`diag`]: stderr messages and libbpf's output;
+//! - [`failure`]: why a start or a call failed, and its kind;
 //!
 //! A library shell imports what it needs from [`prelude`].
 
@@ -28,8 +31,11 @@ pub mod attach_path;
 pub mod clock;
 pub mod diag;
 pub mod exports;
+pub mod failure;
 pub mod ffi;
+pub mod filter;
 pub mod kernel;
+pub mod live_filter;
 pub mod loader;
 pub mod poller;
 pub mod prelude;

@@ -132,11 +132,22 @@ fn set_map_entries(open: &mut OpenObject, name: &str, entries: u32) -> Result<()
 /// run inside RCU read-side sections, and membarrier(MEMBARRIER_CMD_GLOBAL)
 /// is a synchronize_rcu(). Where it is not available (nohz_full kernels),
 /// the final drain's own loop waits for the last records instead.
-fn wait_for_running_programs() {
+pub fn wait_for_running_programs() {
     const MEMBARRIER_CMD_GLOBAL: libc::c_long = 1;
     // SAFETY: membarrier takes integer arguments only and touches no memory
     // of this process.
     let _ = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) };
+}
+
+/// Writes the filter into slot 0, the one in use after loading.
+fn install_initial_filter(object: &Object, encoded: &[u8]) -> Result<(), String> {
+    let slots = object
+        .maps()
+        .find(|map| map.name() == "filters")
+        .ok_or("the object has no filters map")?;
+    slots
+        .update(&0u32.to_ne_bytes(), encoded, libbpf_rs::MapFlags::ANY)
+        .map_err(|e| format!("writing the filter failed: {e}"))
 }
 
 /// What to do with a program that could not be attached: an optional one is
@@ -160,6 +171,7 @@ pub fn load<'obj, T: Tracer>(
     kernel: &mut KernelFacts,
     config: &ObjectConfig,
     tracer: &TracerConfig<T::Settings>,
+    filter: &[u8],
 ) -> Result<LoadedProbes<'obj, T>, String> {
     path.check(kernel)?;
     let resolution = path.resolve(T::COMMON_PROGRAMS, kernel)?;
@@ -179,7 +191,10 @@ pub fn load<'obj, T: Tracer>(
     }
     // libbpf finds tracepoint ids in tracefs; a host may not have it mounted.
     let tracefs = if needs_tracefs {
-        kernel.tracefs()
+        kernel.tracefs().map(|root| TracefsAttach {
+            root,
+            pooled: kernel.perf_links(),
+        })
     } else {
         Err("tracefs is not needed".to_owned())
     };
@@ -197,6 +212,8 @@ pub fn load<'obj, T: Tracer>(
         .load()
         .map_err(|e| describe("loading the BPF programs failed", &e))?;
     let object = skeleton.object();
+    // In force before the first program runs.
+    install_initial_filter(object, filter)?;
 
     for reason in resolution.left_out {
         diag::error(&reason);
@@ -241,11 +258,19 @@ enum Attachment {
     Tracepoint(TracepointLink),
 }
 
+/// How tracefs tracepoints are attached on this kernel.
+struct TracefsAttach {
+    root: PathBuf,
+    /// Through pooled perf events (needs BPF perf links); otherwise
+    /// libbpf's own, a perf event per attach closed at detach.
+    pooled: bool,
+}
+
 fn attach_one(
     object: &Object,
     program: &ResolvedProgram,
     cgroup: &mut Option<CgroupRoot>,
-    tracefs: &Result<PathBuf, String>,
+    tracefs: &Result<TracefsAttach, String>,
 ) -> Result<Attachment, String> {
     let name = program.name;
     let prog = object
@@ -264,13 +289,15 @@ fn attach_one(
     }
     let section = prog.section().to_string_lossy().into_owned();
     if let Some(tracepoint) = section.strip_prefix("tracepoint/") {
-        let root = tracefs
+        let tracefs = tracefs
             .as_ref()
             .map_err(|reason| format!("{name} not attached: {reason}"))?;
         let (category, event) = tracepoint
             .split_once('/')
             .ok_or_else(|| format!("{name}: section {section} names no tracepoint"))?;
-        return tracepoint_events::attach(&prog, root, category, event).map(Attachment::Tracepoint);
+        if tracefs.pooled {
+            return tracepoint_events::attach(&prog, &tracefs.root, category, event).map(Attachment::Tracepoint);
+        }
     }
     prog.attach()
         .map(Attachment::Link)

@@ -7,9 +7,10 @@ pub use crate::clock::WallClock;
 pub use crate::ffi::{DEQUEUE_DEFINES, copy_c_string_arg, guard};
 pub use crate::loader::ObjectConfig;
 pub use crate::record::KernelRecord;
-pub use crate::settings::{capacity_from_env, env_text, shown};
+pub use crate::settings::{StartOptions, capacity_from_env, env_text, shown};
 pub use crate::stats::InterceptorStats;
 pub use crate::tracer::{Tracer, TracerConfig};
 pub use crate::{
-    Interceptor, assert_counter_indices, c_api, c_struct, diag, exports, library_exports, write_interceptor_config,
+    Interceptor, assert_counter_indices, c_api, c_struct, diag, encode_filter, exports, library_exports,
+    write_interceptor_config,
 };

@@ -12,11 +12,14 @@ use std::time::Duration;
 
 use crate::attach_path::{self, AttachPath};
 use crate::diag;
+use crate::failure::{Failure, FailureKind};
+use crate::filter::FilterSpec;
 use crate::kernel::{KernelFacts, check_privilege};
+use crate::live_filter::{FilterSlots, FilterState};
 use crate::loader::{self, LoadedProbes, SkeletonStorage};
 use crate::poller::{Poller, StopSignal};
 use crate::queue::{EventQueue, Popped};
-use crate::settings::{Settings, shown};
+use crate::settings::{Settings, StartOptions, shown};
 use crate::stats::{InterceptorStats, SessionCounters};
 use crate::sync::lock;
 use crate::tracer::Tracer;
@@ -26,8 +29,9 @@ fn load<'obj, T: Tracer>(
     path: &'static AttachPath,
     settings: &Settings<T::Settings>,
     kernel: &mut KernelFacts,
+    filter: &[u8],
 ) -> Result<LoadedProbes<'obj, T>, String> {
-    loader::load::<T>(storage, path, kernel, &settings.object, &settings.tracer)
+    loader::load::<T>(storage, path, kernel, &settings.object, &settings.tracer, filter)
 }
 
 /// Room for one skeleton per attach path: a path that fails to load leaves
@@ -42,16 +46,17 @@ fn attach_best<'obj, T: Tracer>(
     storage: &'obj mut [SkeletonStorage],
     settings: &Settings<T::Settings>,
     kernel: &mut KernelFacts,
+    filter: &[u8],
 ) -> Result<LoadedProbes<'obj, T>, String> {
     let mut slots = storage.iter_mut();
     if let Some(path) = settings.forced_path {
         let slot = slots.next().ok_or("no room for a skeleton")?;
-        return load::<T>(slot, path, settings, kernel)
+        return load::<T>(slot, path, settings, kernel, filter)
             .map_err(|e| format!("attach path {} (forced by {}): {e}", path.name, T::ATTACH_ENV));
     }
     let mut failures = Vec::new();
     for (path, slot) in T::ATTACH_PATHS.iter().zip(slots) {
-        match load::<T>(slot, path, settings, kernel) {
+        match load::<T>(slot, path, settings, kernel, filter) {
             Ok(probes) => return Ok(probes),
             Err(reason) => {
                 diag::debug(&format!("attach path {} unavailable: {reason}", path.name));
@@ -80,7 +85,7 @@ pub fn probe_attach_path<T: Tracer>(name: &str) -> ProbeOutcome {
     if let Err(reason) = check_privilege() {
         return ProbeOutcome::CannotProbe(reason);
     }
-    let settings = match Settings::from_env::<T>() {
+    let settings = match Settings::resolve::<T>(&StartOptions::from_environment()) {
         Ok(settings) => settings,
         Err(reason) => return ProbeOutcome::CannotProbe(reason),
     };
@@ -92,7 +97,8 @@ pub fn probe_attach_path<T: Tracer>(name: &str) -> ProbeOutcome {
         ));
     };
     let mut storage = SkeletonStorage::uninit();
-    match load::<T>(&mut storage, path, &settings, &mut KernelFacts::default()) {
+    let filter = T::encode_filter(&FilterSpec::EMPTY, 0);
+    match load::<T>(&mut storage, path, &settings, &mut KernelFacts::default(), &filter) {
         Ok(_) => ProbeOutcome::Supported,
         Err(reason) => ProbeOutcome::Unsupported(reason),
     }
@@ -138,7 +144,8 @@ pub struct Interceptor<T: Tracer> {
     status: AtomicU32,
     queue: EventQueue<T::Event>,
     counters: Mutex<SessionCounters>,
-    last_error: Mutex<String>,
+    last_error: Mutex<Failure>,
+    filter: Mutex<FilterState>,
 }
 
 impl<T: Tracer> Default for Interceptor<T> {
@@ -161,7 +168,11 @@ impl<T: Tracer> Interceptor<T> {
             status: AtomicU32::new(0),
             queue: EventQueue::new(),
             counters: Mutex::new(SessionCounters::new()),
-            last_error: Mutex::new(String::new()),
+            last_error: Mutex::new(Failure {
+                kind: FailureKind::None,
+                message: String::new(),
+            }),
+            filter: Mutex::new(FilterState::new()),
         }
     }
 
@@ -170,17 +181,22 @@ impl<T: Tracer> Interceptor<T> {
         self.lifecycle_changed.notify_all();
     }
 
-    fn fail(&self, message: String) {
-        diag::error(&message);
+    fn fail(&self, failure: Failure) {
+        diag::error(&failure.message);
         self.status.store(0, Ordering::SeqCst);
-        *lock(&self.last_error) = message;
+        *lock(&self.last_error) = failure;
         self.set_phase(Phase::Failed);
     }
 
-    /// `AddProbe`: starts a session on a new thread and returns at once. Does
-    /// nothing while a session is starting or running; after a failure or a
-    /// `cleanup()` it starts afresh.
+    /// `AddProbe`: starts a session, with the environment's settings, on a
+    /// new thread and returns at once. Does nothing while a session is
+    /// starting or running; after a failure or a `cleanup()` it starts afresh.
     pub fn start(&'static self) {
+        self.start_with(&StartOptions::from_environment());
+    }
+
+    /// Starts a session with `options` (see [`Interceptor::start`]).
+    pub fn start_with(&'static self, options: &StartOptions) {
         let _control = lock(&self.control);
         diag::init(T::LIBRARY);
         let mut lifecycle = lock(&self.lifecycle);
@@ -197,13 +213,13 @@ impl<T: Tracer> Interceptor<T> {
         self.queue.open();
         *lock(&self.counters) = SessionCounters::new();
         // A new attempt: an error from the last one no longer applies.
-        lock(&self.last_error).clear();
+        self.clear_error();
         // Read here, on the caller's thread: the variables count as of AddProbe.
-        let settings = match Settings::from_env::<T>() {
+        let settings = match Settings::resolve::<T>(options) {
             Ok(settings) => settings,
             Err(message) => {
                 drop(lifecycle);
-                self.fail(message);
+                self.fail(Failure::new(FailureKind::InvalidArgument, message));
                 return;
             }
         };
@@ -219,7 +235,10 @@ impl<T: Tracer> Interceptor<T> {
             }
             Err(e) => {
                 drop(lifecycle);
-                self.fail(format!("cannot start the polling thread: {e}"));
+                self.fail(Failure::new(
+                    FailureKind::Other,
+                    format!("cannot start the polling thread: {e}"),
+                ));
             }
         }
     }
@@ -277,8 +296,50 @@ impl<T: Tracer> Interceptor<T> {
         self.lifecycle_changed.notify_all();
     }
 
+    /// `*_SetFilter`: parses `text` and keeps it for this session (applied
+    /// at once, without a restart) and later ones. A bad spec changes
+    /// nothing; the error names the offending term.
+    pub fn set_filter(&self, text: &str) -> Result<(), String> {
+        diag::init(T::LIBRARY);
+        let applied = FilterSpec::parse(text).map_err(|e| e.to_string()).and_then(|spec| {
+            let mut state = lock(&self.filter);
+            let generation = state.next_generation();
+            let encoded = T::encode_filter(&spec, generation);
+            state.spec = spec;
+            state.version += 1;
+            match state.live.as_mut() {
+                Some(live) => live.install(&encoded),
+                None => Ok(()),
+            }
+        });
+        if let Err(message) = &applied {
+            diag::error(message);
+            self.note_error(Failure::new(FailureKind::InvalidArgument, message.clone()));
+        }
+        applied
+    }
+
+    /// Makes `failure` the last error.
+    pub fn note_error(&self, failure: Failure) {
+        *lock(&self.last_error) = failure;
+    }
+
+    fn clear_error(&self) {
+        *lock(&self.last_error) = Failure::new(FailureKind::None, "");
+    }
+
+    /// The filter spec callers set (not the environment's).
+    pub fn filter(&self) -> FilterSpec {
+        lock(&self.filter).spec.clone()
+    }
+
     /// The last error message, empty if none.
     pub fn last_error(&self) -> String {
+        lock(&self.last_error).message.clone()
+    }
+
+    /// The last error, with its kind.
+    pub fn last_failure(&self) -> Failure {
         lock(&self.last_error).clone()
     }
 
@@ -288,36 +349,66 @@ impl<T: Tracer> Interceptor<T> {
         lock(&self.counters).assemble(queue, self.status())
     }
 
+    /// Lets `set_filter` reach the running session; a filter set while the
+    /// session was starting (after `version`) is installed now.
+    fn go_live_with_filter(&self, probes: &LoadedProbes<'_, T>, version: u64) -> Result<(), String> {
+        let mut live = FilterSlots::new(probes.map_handle("filters")?, probes.map_handle("filter_active")?);
+        let mut state = lock(&self.filter);
+        if state.version != version {
+            let generation = state.next_generation();
+            live.install(&T::encode_filter(&state.spec, generation))?;
+        }
+        state.live = Some(live);
+        Ok(())
+    }
+
     fn worker_main(&'static self, stop: &StopSignal, settings: &Settings<T::Settings>) {
         let outcome = catch_unwind(AssertUnwindSafe(|| self.run_session(stop, settings)));
         let failure = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(message)) => Some(message),
-            Err(_) => Some("internal error: the polling thread panicked".to_owned()),
+            Ok(Err(failure)) => Some(failure),
+            Err(_) => Some(Failure::new(
+                FailureKind::Other,
+                "internal error: the polling thread panicked",
+            )),
         };
         if let Some(message) = failure {
             self.fail(message);
         }
     }
 
-    fn run_session(&'static self, stop: &StopSignal, settings: &Settings<T::Settings>) -> Result<(), String> {
-        check_privilege()?;
+    fn run_session(&'static self, stop: &StopSignal, settings: &Settings<T::Settings>) -> Result<(), Failure> {
+        check_privilege().map_err(Failure::tag(FailureKind::Permission))?;
+        let (initial_filter, version) = {
+            let mut state = lock(&self.filter);
+            let generation = state.next_generation();
+            let spec = settings.filter.as_ref().unwrap_or(&state.spec);
+            (T::encode_filter(spec, generation), state.version)
+        };
         let mut storage = storage_per_path::<T>();
-        let probes = attach_best::<T>(&mut storage, settings, &mut KernelFacts::default())?;
+        let probes = attach_best::<T>(&mut storage, settings, &mut KernelFacts::default(), &initial_filter)
+            .map_err(Failure::tag(FailureKind::Unsupported))?;
+        self.go_live_with_filter(&probes, version)
+            .map_err(Failure::tag(FailureKind::Other))?;
         let poller = Poller::<T>::open(
             &probes,
             settings.object.transport,
             settings.tracer.periodic,
             &self.queue,
             stop,
-        )?;
+        )
+        .map_err(Failure::tag(FailureKind::Other))?;
         {
             let mut counters = lock(&self.counters);
             counters.attach_path = probes.path.name;
             counters.transport = settings.object.transport.name();
-            counters.kernel = Some(probes.map_handle("counters")?);
+            counters.kernel = Some(
+                probes
+                    .map_handle("counters")
+                    .map_err(Failure::tag(FailureKind::Other))?,
+            );
         }
-        lock(&self.last_error).clear();
+        self.clear_error();
         diag::debug(&format!(
             "attached via {} ({}), transport {}",
             probes.path.name,
@@ -326,7 +417,10 @@ impl<T: Tracer> Interceptor<T> {
         ));
         self.status.store(1, Ordering::SeqCst);
         self.set_phase(Phase::Running);
-        let result = poller.run(stop, &self.counters);
+        let result = poller
+            .run(stop, &self.counters)
+            .map_err(Failure::tag(FailureKind::Other));
+        lock(&self.filter).live = None;
         lock(&self.counters).freeze_kernel();
         drop(poller);
         drop(probes);

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::attach_path::{self, AttachPath};
 use crate::diag::DEBUG_ENV;
+use crate::filter::FilterSpec;
 use crate::loader::ObjectConfig;
 use crate::poller::TransportKind;
 use crate::tracer::{Tracer, TracerConfig};
@@ -84,8 +85,53 @@ pub fn capacity_from_env(variable: &str) -> Result<Option<u32>, String> {
     }
 }
 
-/// Settings read from the environment when a session starts; `S` is the
-/// library's own `.rodata` settings.
+/// What a start asks for. Each option left `None` comes from the
+/// environment when `environment` is set (the C ABI: variables read at
+/// AddProbe), else from the default.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Read the environment for what is not set here.
+    pub environment: bool,
+    /// Force an attach path (`None`: the best one that works).
+    pub attach_path: Option<String>,
+    /// The transport.
+    pub transport: Option<TransportKind>,
+    /// The filter; it wins over one set by a call for this session.
+    pub filter: Option<FilterSpec>,
+    /// Capacity of the per-socket maps.
+    pub max_sockets: Option<u32>,
+    /// The library's periodic pass (TCP snapshots, UDP coalescing);
+    /// `Some(None)` turns it off.
+    pub periodic: Option<Option<std::time::Duration>>,
+}
+
+impl StartOptions {
+    /// Everything from the environment, as AddProbe does.
+    pub fn from_environment() -> Self {
+        Self {
+            environment: true,
+            ..Self::default()
+        }
+    }
+
+    /// A variable's value, if the environment is to be read.
+    pub fn env(&self, name: &str) -> Result<Option<String>, String> {
+        if self.environment { env_text(name) } else { Ok(None) }
+    }
+
+    /// The per-socket map capacity: the option, or `variable`.
+    pub fn capacity(&self, variable: &str) -> Result<Option<u32>, String> {
+        match self.max_sockets {
+            Some(n) if (1..=MAX_SOCKETS_LIMIT).contains(&n) => Ok(Some(n)),
+            Some(n) => Err(format!("{n} is not a socket count; use 1 to {MAX_SOCKETS_LIMIT}")),
+            None if self.environment => capacity_from_env(variable),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Settings of one session, from its start options and the environment;
+/// `S` is the library's own `.rodata` settings.
 #[derive(Debug, Clone)]
 pub struct Settings<S> {
     /// The attach path the override variable forces, if any.
@@ -94,14 +140,20 @@ pub struct Settings<S> {
     pub object: ObjectConfig,
     /// The library's own settings.
     pub tracer: TracerConfig<S>,
+    /// The filter the environment sets (it wins over one set by a call).
+    pub filter: Option<FilterSpec>,
 }
 
 impl<S> Settings<S> {
-    /// Reads the variables of library `T`.
-    pub fn from_env<T: Tracer<Settings = S>>() -> Result<Self, String> {
+    /// The settings of library `T` for `options`.
+    pub fn resolve<T: Tracer<Settings = S>>(options: &StartOptions) -> Result<Self, String> {
         // Read by diag at every start; an unreadable value is said here.
-        env_text(DEBUG_ENV)?;
-        let transport = match env_text(TRANSPORT_ENV)?.as_deref() {
+        options.env(DEBUG_ENV)?;
+        let transport_text = match options.transport {
+            Some(kind) => Some(kind.name().to_owned()),
+            None => options.env(TRANSPORT_ENV)?,
+        };
+        let transport = match transport_text.as_deref() {
             None | Some("") | Some("ringbuf") => TransportKind::RingBuffer,
             Some("perf") => TransportKind::PerfBuffer,
             Some(other) => {
@@ -111,8 +163,12 @@ impl<S> Settings<S> {
                 ));
             }
         };
-        let tracer = T::configure()?;
-        let forced_path = match env_text(T::ATTACH_ENV)?.filter(|v| !v.is_empty() && v != "auto") {
+        let tracer = T::configure(options)?;
+        let path = match &options.attach_path {
+            Some(name) => Some(name.clone()),
+            None => options.env(T::ATTACH_ENV)?,
+        };
+        let forced_path = match path.filter(|v| !v.is_empty() && v != "auto") {
             None => None,
             Some(name) => Some(attach_path::find(T::ATTACH_PATHS, &name).ok_or_else(|| {
                 format!(
@@ -123,7 +179,13 @@ impl<S> Settings<S> {
                 )
             })?),
         };
+        let filter = match (&options.filter, options.env(T::FILTER_ENV)?) {
+            (Some(spec), _) => Some(spec.clone()),
+            (None, None) => None,
+            (None, Some(text)) => Some(FilterSpec::parse(&text).map_err(|e| format!("{}: {e}", T::FILTER_ENV))?),
+        };
         Ok(Self {
+            filter,
             forced_path,
             object: ObjectConfig {
                 transport,

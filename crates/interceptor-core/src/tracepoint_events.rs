@@ -5,10 +5,12 @@
 //! TCP's accept hook uses two such tracepoints on kernels without fexit or
 //! kprobes, which made cleanup() take ~150 ms.
 //!
-//! So the perf events are kept, per process, in a pool: a session attaches
-//! its program to a pooled event (opened on first use), and detaching only
-//! takes the program off and disables the event, which needs no grace
-//! period. A disabled event without a program costs nothing when the
+//! So, on kernels that attach programs to perf events through BPF links
+//! (5.15+; before that a program leaves an event only when the event is
+//! closed, and libbpf's own attach is used), the perf events are kept per
+//! process in a pool: a session attaches its program to a pooled event
+//! (opened on first use), and detaching takes the program off and disables
+//! the event without closing it. A disabled event without a program costs nothing when the
 //! tracepoint fires; the pool holds at most one event per tracepoint and
 //! concurrent session, and the kernel closes them when the process exits.
 

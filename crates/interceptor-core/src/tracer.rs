@@ -9,12 +9,17 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use crate::abi::CStruct;
 use crate::attach_path::{AttachPath, Program};
 use crate::clock::WallClock;
+use crate::filter::FilterSpec;
 use crate::loader::ObjectConfig;
+use crate::settings::StartOptions;
 
 /// What a library adds to the shared machinery.
 pub trait Tracer: 'static {
-    /// The event handed to consumers (the original's struct, byte for byte).
+    /// The event the queue holds and `*_DequeueEx` hands out: the extended
+    /// event (naturally aligned, every field of the original and more).
     type Event: CStruct + Send;
+    /// The original's struct, byte for byte, for `DequeuePerfEvent`.
+    type Original: CStruct;
     /// The library's generated skeleton builder (`XxxSkelBuilder`).
     type Skeleton: for<'obj> SkelBuilder<'obj> + Default;
     /// The library's own load-time settings, written into `.rodata`.
@@ -23,14 +28,17 @@ pub trait Tracer: 'static {
     const LIBRARY: &'static str;
     /// Variable that forces an attach path, e.g. `EBPF_INTERCEPTOR_TCP_ATTACH`.
     const ATTACH_ENV: &'static str;
+    /// Variable holding a filter spec, e.g. `EBPF_INTERCEPTOR_TCP_FILTER`.
+    const FILTER_ENV: &'static str;
     /// Ring buffer size in bytes (a power of two).
     const RING_BYTES: u32;
     /// Attach paths, best first.
     const ATTACH_PATHS: &'static [AttachPath];
     /// Programs every attach path loads besides its own.
     const COMMON_PROGRAMS: &'static [Program];
-    /// Library-specific settings, read from the environment at `AddProbe`.
-    fn configure() -> Result<TracerConfig<Self::Settings>, String>;
+    /// Library-specific settings for a start (its options, or the
+    /// environment's variables when the options say so).
+    fn configure(options: &StartOptions) -> Result<TracerConfig<Self::Settings>, String>;
     /// Writes the core's and the library's settings into the open
     /// skeleton's `.rodata` (typed: the skeleton declares the layout).
     fn write_rodata<'obj>(
@@ -40,6 +48,11 @@ pub trait Tracer: 'static {
     ) -> Result<(), String>;
     /// Converts one record from the kernel; `None` if it is malformed.
     fn convert(sample: &[u8], clock: &WallClock) -> Option<Self::Event>;
+    /// The original's struct for an extended event.
+    fn original(event: &Self::Event) -> Self::Original;
+    /// The bytes of the skeleton's `struct filter` for `spec` (see
+    /// [`encode_filter!`](crate::encode_filter)).
+    fn encode_filter(spec: &FilterSpec, generation: u32) -> Vec<u8>;
 }
 
 /// The loaded skeleton of library `T`, borrowing its storage for `'obj`.

@@ -4,13 +4,20 @@
 // The crate is named after the library file, libtcpEvent.so.
 #![allow(non_snake_case)]
 
+mod stock_program;
+
 use std::ffi::c_char;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use interceptor_core::attach_path;
+use interceptor_core::filter::GRAMMAR;
 use interceptor_core::prelude::*;
-use interceptor_tcp::{ATTACH_ENV, ATTACH_PATHS, SNAPSHOT_ENV, TcpEvent, TcpTracer};
+use interceptor_tcp::{ATTACH_ENV, ATTACH_PATHS, DEFINES, FILTER_ENV, SNAPSHOT_ENV, TcpEvent, TcpEventEx, TcpTracer};
 
 static TCP: Interceptor<TcpTracer> = Interceptor::new();
+
+/// Whether a program text that is not a stock one was already mentioned.
+static CUSTOM_PROGRAM_SAID: AtomicBool = AtomicBool::new(false);
 
 fn note_program_text(bpf_program: *const c_char) {
     guard("AddProbe", (), || {
@@ -18,9 +25,17 @@ fn note_program_text(bpf_program: *const c_char) {
         // here, before AddProbe returns, so the caller may free it at once).
         let text = unsafe { copy_c_string_arg(bpf_program) };
         diag::init(TcpTracer::LIBRARY);
-        if let Some(text) = text {
+        let Some(text) = text else { return };
+        if stock_program::is_stock(&text) {
             diag::debug(&format!(
-                "ignoring the {}-byte BCC program passed to AddProbe: the built-in CO-RE program yields the same events",
+                "ignoring the {}-byte stock BCC program passed to AddProbe: the built-in CO-RE program yields the same events",
+                text.len()
+            ));
+        } else if !CUSTOM_PROGRAM_SAID.swap(true, Ordering::Relaxed) {
+            diag::error(&format!(
+                "the {}-byte BCC program passed to AddProbe is not the stock one and is not compiled: the built-in \
+                 program runs and reports every connection; to filter, use {FILTER_ENV} or tcpEvent_SetFilter \
+                 (said once)",
                 text.len()
             ));
         }
@@ -73,9 +88,13 @@ library_exports! {
     interceptor: TCP,
     tracer: TcpTracer,
     event: TcpEvent,
+    event_ex: TcpEventEx,
     dequeue_timeout: tcpEvent_DequeueTimeout,
+    dequeue_ex: tcpEvent_DequeueEx,
+    set_filter: tcpEvent_SetFilter,
     get_stats: tcpEvent_GetStats,
     get_last_error: tcpEvent_GetLastError,
+    get_last_error_kind: tcpEvent_GetLastErrorKind,
     probe_attach_path: tcpEvent_ProbeAttachPath,
 }
 
@@ -95,11 +114,20 @@ pub fn c_header() -> String {
              /opt/RealTimeKql/lib and dlsym() these names; the tcpEvent_* functions\n\
              are additions the original did not have.\n\
              \n\
+             Extended events (tcpEvent_DequeueEx, struct tcp_event_ex_t): RTT,\n\
+             retransmits, all segments, bytes sent, role, lifetime, connect time,\n\
+             error, cgroup, network namespace and cookie, and failed connects as\n\
+             their own kind; both kinds of dequeue take from the same queue.\n\
+             \n\
+             In-kernel filter (tcpEvent_SetFilter, or {FILTER_ENV} at AddProbe,\n\
+             which wins): {}.\n\
+             \n\
              Attach paths ({ATTACH_ENV}, tcpEvent_ProbeAttachPath), best first:\n{}",
+            GRAMMAR.replace(", ", ",\n"),
             attach_path::describe(ATTACH_PATHS)
         ),
-        defines: DEQUEUE_DEFINES,
-        structs: vec![RenderedStruct::of::<TcpEvent>()],
+        defines: DEQUEUE_DEFINES.iter().chain(DEFINES).copied().collect(),
+        structs: vec![RenderedStruct::of::<TcpEvent>(), RenderedStruct::of::<TcpEventEx>()],
         shared_structs: vec![RenderedStruct::of::<InterceptorStats>()],
         functions: own_prototypes()
             .into_iter()

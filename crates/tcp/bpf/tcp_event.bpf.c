@@ -1,35 +1,46 @@
 // SPDX-License-Identifier: MIT
 /*
  * libtcpEvent.so kernel side: one record per TCP connection reaching
- * TCP_CLOSE, attributed to the process that owns the socket.
+ * TCP_CLOSE (and live-connection snapshots), attributed to the process that
+ * owns the socket, with its counters, RTT, retransmits, error, lifetime and
+ * identity (cgroup, network namespace, cookie).
  *
  * At TCP_CLOSE the current task is often not the owner (softirq, timers, the
  * peer's process on loopback: tcplife's bcc#788), so the owner is recorded
  * whenever the socket passes a process-context point and looked up at close:
  *   - SYN_SENT (connect), FIN_WAIT1 and LAST_ACK (close/shutdown);
  *   - accept, by fexit or kretprobe on inet_csk_accept or the accept syscall
- *     tracepoints, whichever the attach plan uses;
+ *     tracepoints, whichever the attach path uses;
  *   - cgroup sock_release (close() and exit, before tcp_close runs);
  *   - an iter/task_file pass at start-up for connections opened before it.
+ * What the library knows of a socket lives in tcp_sockets from its first
+ * sighting (SYN_SENT, the passive handshake's completion, or the start-up
+ * pass) to its close.
+ *
+ * The filter (filter.bpf.h) is checked before any map update or record: at
+ * the owner-recording points with what is known there, and in full at close
+ * and in snapshots.
  *
  * The state hook exists in three forms (tp_btf, raw_tp, tracepoint); user
- * space loads the ones its attach plan names and leaves the rest unloaded.
+ * space loads the ones its attach path names and leaves the rest unloaded.
  */
 #include "interceptor.bpf.h"
+#include "filter.bpf.h"
 #include "tcp_event.h"
 
 EXPORT_LAYOUT(struct tcp_close_record, layout_tcp_close_record);
 EXPORT_LAYOUT(enum tcp_record_kind, layout_tcp_record_kind);
+EXPORT_LAYOUT(enum tcp_role, layout_tcp_role);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, struct socket_owner);
-} tcp_owners SEC(".maps");
+	__type(value, struct tcp_socket_info);
+} tcp_sockets SEC(".maps");
 
 /* Counters each live connection last reported in a snapshot: unchanged
- * connections are not reported again. Sized like tcp_owners by user space. */
+ * connections are not reported again. Sized like tcp_sockets by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -46,35 +57,132 @@ static __always_inline int is_tcp_socket(struct sock *sk)
 	return is_inet_family(BPF_CORE_READ(sk, __sk_common.skc_family));
 }
 
-static __always_inline void store_owner(struct sock *sk, struct socket_owner *owner, __u64 flags)
+/* The socket's facts for the filter, through CO-RE reads (any context). The
+ * local port is not known before connect() has picked it (SYN_SENT). */
+static __always_inline void socket_facts_probed(struct sock *sk, struct filter_facts *facts)
 {
-	__u64 key = (__u64)sk;
+	__u16 sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 
-	count_update_failure(bpf_map_update_elem(&tcp_owners, &key, owner, flags));
+	facts->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	facts->lport = sport;
+	facts->lport_known = sport != 0;
+	facts->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	facts->netns = socket_netns(sk);
+	if (facts->family == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)facts->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)facts->raddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&facts->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&facts->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
 }
 
-/* Records the current task as the owner of a TCP socket whose protocol and
- * family the caller has checked; call only from process context. */
-static __always_inline void remember_current_owner_of(struct sock *sk, int state)
+/* The cookie of a socket behind an untyped pointer: the kernel's, if it was
+ * ever asked for, else the library's key. */
+static __always_inline __u64 cookie_probed(struct sock *sk)
 {
-	struct socket_owner owner = {}, *known;
-	__u64 key = (__u64)sk;
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 
-	if (state == TCP_CLOSE || state == TCP_LISTEN)
-		return;
-	owner_from_current(&owner);
-	/* Most calls confirm what is stored (connect, then close by the same
-	 * process): a lookup is much cheaper than rewriting the entry. */
-	known = bpf_map_lookup_elem(&tcp_owners, &key);
-	if (known && known->pid == owner.pid && known->uid == owner.uid)
-		return;
-	store_owner(sk, &owner, BPF_ANY);
+	return cookie ? cookie : library_socket_key();
 }
 
-static __always_inline void remember_current_owner(struct sock *sk)
+/* The cookie of a socket behind a BTF-typed pointer. */
+#define COOKIE_BTF(sk) (TRACING_SOCKET_COOKIE ? bpf_get_socket_cookie(sk) : cookie_probed(sk))
+
+/*
+ * Records the current task as the owner of a TCP socket whose protocol and
+ * family the caller has checked (process context only). A socket seen for
+ * the first time gets its entry here, with `role` and `cookie` (0: found
+ * here), unless the filter excludes it. Most calls confirm what is stored
+ * (connect, then close by the same process): a lookup is much cheaper than
+ * rewriting the entry.
+ */
+static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cookie)
+{
+	const struct filter *filter = active_filter();
+	struct filter_facts facts = {};
+	struct tcp_socket_info *info;
+	__u64 key = (__u64)sk;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 generation = filter ? filter->generation : 0;
+	__u8 matches = 1;
+
+	info = bpf_map_lookup_elem(&tcp_sockets, &key);
+	if (info && info->owner_known && info->owner.pid == pid && info->owner.uid == uid &&
+	    info->filter_generation == generation)
+		return;
+	if (filter) {
+		filter_facts_of_current(filter, &facts);
+		matches = filter_owner_allows(filter, &facts);
+		if (!info) {
+			socket_facts_probed(sk, &facts);
+			/* Excluded traffic costs the check, not a map entry. */
+			if (!matches || !filter_socket_allows(filter, &facts))
+				return;
+		}
+	}
+	if (!info) {
+		struct tcp_socket_info fresh = {
+			.first_ns = bpf_ktime_get_boot_ns(),
+			.cookie = cookie ? cookie : cookie_probed(sk),
+			.role = role,
+		};
+
+		count_update_failure(bpf_map_update_elem(&tcp_sockets, &key, &fresh, BPF_NOEXIST));
+		info = bpf_map_lookup_elem(&tcp_sockets, &key);
+		if (!info)
+			return;
+	}
+	owner_from_current(&info->owner);
+	info->cgroup_id = bpf_get_current_cgroup_id();
+	info->owner_known = 1;
+	info->filter_generation = generation;
+	info->owner_matches = matches;
+	if (info->role == TCP_ROLE_UNKNOWN)
+		info->role = role;
+}
+
+/* The owner of a socket the caller has not checked, from an accept hook. */
+static __always_inline void record_accepting_owner(struct sock *sk, __u64 cookie)
 {
 	if (is_tcp_socket(sk))
-		remember_current_owner_of(sk, BPF_CORE_READ(sk, __sk_common.skc_state));
+		record_owner(sk, TCP_ROLE_PASSIVE, cookie);
+}
+
+/*
+ * The filter's verdict on a record about to be sent (all its facts are
+ * known): the socket's terms from the record, the owner's from the entry
+ * (its owner terms as evaluated when the owner was recorded, or, if the
+ * filter changed since, again from the stored owner, with the cgroup terms
+ * matching the owner's own cgroup exactly).
+ */
+static __always_inline int record_allowed(const struct filter *filter, const struct tcp_close_record *record,
+					  const struct tcp_socket_info *info)
+{
+	struct filter_facts facts = {
+		.pid = record->pid,
+		.uid = record->uid,
+		.netns = record->netns,
+		.family = record->family,
+		.lport = record->sport,
+		.rport = record->dport,
+		.owner_known = record->owner_known,
+		.lport_known = 1,
+	};
+
+	__builtin_memcpy(facts.comm, record->comm, sizeof(facts.comm));
+	__builtin_memcpy(facts.laddr, record->saddr, sizeof(facts.laddr));
+	__builtin_memcpy(facts.raddr, record->daddr, sizeof(facts.raddr));
+	if (!filter_socket_allows(filter, &facts))
+		return 0;
+	if (info && info->owner_known && info->filter_generation == filter->generation)
+		return info->owner_matches;
+	if (filter->keys & FILTER_KEY_CGROUP) {
+		facts.cgroup_known = 1;
+		facts.cgroup_match = info && filter_has_u64(filter->cgroup, filter->n_cgroup, info->cgroup_id);
+	}
+	return filter_owner_allows(filter, &facts);
 }
 
 /* Direct loads through BTF-typed pointers (tp_btf, iter/tcp). */
@@ -84,6 +192,8 @@ static __always_inline void remember_current_owner(struct sock *sk)
 #define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
 #define TCP_SOCK(sk) bpf_skc_to_tcp_sock(sk)
 #define TP_READ(tp, field) ((tp)->field)
+#define TP_HAS(tp, field) bpf_core_field_exists((tp)->field)
+#define COOKIE(sk) COOKIE_BTF(sk)
 #include "tcp_state.tmpl.bpf.h"
 #undef STATE_HANDLER
 #undef FILL_RECORD
@@ -91,6 +201,8 @@ static __always_inline void remember_current_owner(struct sock *sk)
 #undef SK_READ_INTO
 #undef TCP_SOCK
 #undef TP_READ
+#undef TP_HAS
+#undef COOKIE
 
 /* CO-RE probe reads (raw_tp, tracepoint: untyped pointers). */
 #define STATE_HANDLER on_state_change_probed
@@ -99,6 +211,8 @@ static __always_inline void remember_current_owner(struct sock *sk)
 #define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
 #define TCP_SOCK(sk) (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP ? (struct tcp_sock *)(sk) : NULL)
 #define TP_READ(tp, field) BPF_CORE_READ(tp, field)
+#define TP_HAS(tp, field) bpf_core_field_exists((tp)->field)
+#define COOKIE(sk) cookie_probed(sk)
 #include "tcp_state.tmpl.bpf.h"
 
 SEC("tp_btf/inet_sock_set_state")
@@ -125,14 +239,18 @@ int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *args)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int tcp_accept4_exit(struct trace_event_raw_sys_exit *args)
 {
-	remember_current_owner(socket_of_fd(args->ret));
+	struct sock *sk = socket_of_fd(args->ret);
+
+	record_accepting_owner(sk, sk ? cookie_probed(sk) : 0);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int tcp_accept_exit(struct trace_event_raw_sys_exit *args)
 {
-	remember_current_owner(socket_of_fd(args->ret));
+	struct sock *sk = socket_of_fd(args->ret);
+
+	record_accepting_owner(sk, sk ? cookie_probed(sk) : 0);
 	return 0;
 }
 
@@ -143,21 +261,23 @@ int tcp_accept_exit(struct trace_event_raw_sys_exit *args)
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(tcp_accept_fexit4, struct sock *sk, int flags, int *err, bool kern, struct sock *newsk)
 {
-	remember_current_owner(newsk);
+	if (newsk)
+		record_accepting_owner(newsk, COOKIE_BTF(newsk));
 	return 0;
 }
 
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(tcp_accept_fexit2, struct sock *sk, struct proto_accept_arg *arg, struct sock *newsk)
 {
-	remember_current_owner(newsk);
+	if (newsk)
+		record_accepting_owner(newsk, COOKIE_BTF(newsk));
 	return 0;
 }
 
 SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(tcp_accept_kretprobe, struct sock *newsk)
 {
-	remember_current_owner(newsk);
+	record_accepting_owner(newsk, newsk ? cookie_probed(newsk) : 0);
 	return 0;
 }
 
@@ -176,10 +296,10 @@ int tcp_sock_release(struct bpf_sock *ctx)
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == TCP_CLOSE || state == TCP_LISTEN) {
 		/* Never connected, or already reported: nothing will close later. */
-		bpf_map_delete_elem(&tcp_owners, &key);
+		bpf_map_delete_elem(&tcp_sockets, &key);
 		return 1;
 	}
-	remember_current_owner_of(sk, state);
+	record_owner(sk, TCP_ROLE_UNKNOWN, 0);
 	return 1;
 }
 
@@ -190,8 +310,9 @@ int tcp_seed_owners(struct bpf_iter__task_file *ctx)
 {
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
-	struct socket_owner owner = {};
+	struct tcp_socket_info info = {};
 	struct sock *sk;
+	__u64 key;
 	int state;
 
 	if (!file || !task)
@@ -202,8 +323,14 @@ int tcp_seed_owners(struct bpf_iter__task_file *ctx)
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == TCP_CLOSE || state == TCP_LISTEN)
 		return 0;
-	owner_from_task(&owner, task);
-	store_owner(sk, &owner, BPF_NOEXIST);
+	owner_from_task(&info.owner, task);
+	info.owner_known = 1;
+	info.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	info.first_ns = bpf_ktime_get_boot_ns();
+	info.cookie = cookie_probed(sk);
+	info.role = TCP_ROLE_UNKNOWN;
+	key = (__u64)sk;
+	count_update_failure(bpf_map_update_elem(&tcp_sockets, &key, &info, BPF_NOEXIST));
 	return 0;
 }
 
@@ -216,6 +343,7 @@ int tcp_snapshot(struct bpf_iter__tcp *ctx)
 	struct sock_common *skc = ctx->sk_common;
 	struct tcp_close_record record = {};
 	struct tcp_snapshot_counters now = {}, *last;
+	const struct filter *filter;
 	struct tcp_sock *tp;
 	struct sock *sk;
 	__u64 key;
@@ -250,8 +378,10 @@ int tcp_snapshot(struct bpf_iter__tcp *ctx)
 	if (last && last->bytes_received == now.bytes_received && last->bytes_acked == now.bytes_acked &&
 	    last->data_segs_out == now.data_segs_out && last->data_segs_in == now.data_segs_in)
 		return 0;
+	filter = active_filter();
+	if (!fill_record_btf(&record, sk, tp, key, TCP_RECORD_SNAPSHOT, filter))
+		return 0;
 	count_update_failure(bpf_map_update_elem(&tcp_snapshots, &key, &now, BPF_ANY));
-	fill_record_btf(&record, sk, tp, key, TCP_RECORD_SNAPSHOT);
 	emit_record(ctx, &record, sizeof(record));
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The inet_sock_set_state handler and the record it sends, included twice by
- * tcp_event.bpf.c:
+ * TEMPLATE: the inet_sock_set_state handler and the record it sends,
+ * included twice by tcp_event.bpf.c:
  *
  *   - for tp_btf (and the iter/tcp snapshot), with direct loads: the socket
  *     is a BTF-typed pointer and plain loads cost a fraction of
@@ -15,21 +15,39 @@
  *   SK_READ_INTO(dst, sk, field)  copies a struct sock field into *dst
  *   TCP_SOCK(sk)                  the tcp_sock, or NULL if sk is not TCP
  *   TP_READ(tp, field)            a struct tcp_sock field
+ *   TP_HAS(tp, field)             whether the running kernel's tcp_sock has it
+ *   COOKIE(sk)                    the socket's cookie, at its first sighting
  */
 
-/* Fills a record of `kind` for a TCP socket: counters, addresses, ports,
- * owner. The family is already in the record. */
-static __always_inline void FILL_RECORD(struct tcp_close_record *record, struct sock *sk, struct tcp_sock *tp,
-					__u64 key, __u8 kind)
+/*
+ * Fills a record of `kind` for a TCP socket: counters, RTT, error, identity,
+ * addresses, ports, owner. The family is already in the record. Returns 0
+ * (and the record must not be sent) when the filter excludes it.
+ */
+static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct sock *sk, struct tcp_sock *tp,
+				       __u64 key, __u8 kind, const struct filter *filter)
 {
-	struct socket_owner *owner;
+	struct tcp_socket_info *info;
 
 	record->kind = kind;
 	record->boot_ns = bpf_ktime_get_boot_ns();
 	record->bytes_received = TP_READ(tp, bytes_received);
 	record->bytes_acked = TP_READ(tp, bytes_acked);
+	record->bytes_sent = TP_READ(tp, bytes_sent);
+	record->bytes_retrans = TP_READ(tp, bytes_retrans);
 	record->data_segs_out = TP_READ(tp, data_segs_out);
 	record->data_segs_in = TP_READ(tp, data_segs_in);
+	record->segs_out = TP_READ(tp, segs_out);
+	record->segs_in = TP_READ(tp, segs_in);
+	/* Kept scaled in the kernel; unscaled as tcp_get_info() reports them. */
+	record->srtt_us = TP_READ(tp, srtt_us) >> 3;
+	record->rttvar_us = TP_READ(tp, mdev_us) >> 2;
+	record->min_rtt_us = TP_READ(tp, rtt_min.s[0].v);
+	record->total_retrans = TP_READ(tp, total_retrans);
+	/* Cumulative packets lost (4.19+); lost_out, those lost now, before. */
+	record->lost = TP_HAS(tp, lost) ? TP_READ(tp, lost) : TP_READ(tp, lost_out);
+	record->error = SK_READ(sk, sk_err);
+	record->netns = socket_netns(sk);
 	/* skc_num is already 0 at close for sockets that never called bind():
 	 * inet_put_port() ran first. inet_sport keeps the port. */
 	record->sport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
@@ -42,17 +60,30 @@ static __always_inline void FILL_RECORD(struct tcp_close_record *record, struct 
 		SK_READ_INTO(&record->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 
-	owner = bpf_map_lookup_elem(&tcp_owners, &key);
-	if (owner) {
-		record->pid = owner->pid;
-		record->uid = owner->uid;
-		__builtin_memcpy(record->comm, owner->comm, sizeof(record->comm));
-		record->owner_known = 1;
+	info = bpf_map_lookup_elem(&tcp_sockets, &key);
+	if (info) {
+		record->first_ns = info->first_ns;
+		record->established_ns = info->established_ns;
+		record->cgroup_id = info->cgroup_id;
+		record->cookie = info->cookie;
+		record->role = info->role;
+		if (info->owner_known) {
+			record->pid = info->owner.pid;
+			record->uid = info->owner.uid;
+			__builtin_memcpy(record->comm, info->owner.comm, sizeof(record->comm));
+			record->owner_known = 1;
+		}
 	} else {
+		record->cookie = TRACING_SOCKET_COOKIE ? COOKIE(sk) : BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	}
+	if (!record->owner_known)
 		/* No process context seen: keep the socket's uid, never guess a pid. */
 		record->uid = SK_READ(sk, sk_uid.val);
+	if (filter && !record_allowed(filter, record, info))
+		return 0;
+	if (!record->owner_known)
 		count(COUNTER_OWNER_UNKNOWN);
-	}
+	return 1;
 }
 
 static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstate, int newstate)
@@ -61,14 +92,43 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 	__u64 key = (__u64)sk;
 	struct tcp_sock *tp;
 
-	/* Half the transitions of a connection need nothing: decide on the
-	 * states (free) before reading the socket (not free). */
+	/* Most transitions of a connection need nothing: decide on the states
+	 * (free) before reading the socket (not free). */
 	switch (newstate) {
-	case TCP_SYN_SENT:	/* connect() */
+	case TCP_SYN_SENT:	/* connect(): the first sighting of an active open */
+		if (SK_READ(sk, sk_protocol) == IPPROTO_TCP && is_inet_family(SK_READ(sk, __sk_common.skc_family)))
+			record_owner(sk, TCP_ROLE_ACTIVE, COOKIE(sk));
+		return 0;
 	case TCP_FIN_WAIT1:	/* close() or shutdown() first */
 	case TCP_LAST_ACK:	/* close() or shutdown() after the peer */
 		if (SK_READ(sk, sk_protocol) == IPPROTO_TCP && is_inet_family(SK_READ(sk, __sk_common.skc_family)))
-			remember_current_owner_of(sk, newstate);
+			record_owner(sk, TCP_ROLE_UNKNOWN, 0);
+		return 0;
+	case TCP_ESTABLISHED:
+		if (oldstate == TCP_SYN_SENT) {
+			struct tcp_socket_info *info = bpf_map_lookup_elem(&tcp_sockets, &key);
+
+			if (info)
+				info->established_ns = bpf_ktime_get_boot_ns();
+		} else if (oldstate == TCP_SYN_RECV && SK_READ(sk, sk_protocol) == IPPROTO_TCP) {
+			/* The passive open's handshake completed (softirq: the owner
+			 * comes with accept). */
+			const struct filter *filter = active_filter();
+			struct tcp_socket_info fresh = {
+				.role = TCP_ROLE_PASSIVE,
+			};
+
+			if (filter) {
+				struct filter_facts facts = {};
+
+				socket_facts_probed(sk, &facts);
+				if (!filter_socket_allows(filter, &facts))
+					return 0;
+			}
+			fresh.first_ns = bpf_ktime_get_boot_ns();
+			fresh.cookie = COOKIE(sk);
+			count_update_failure(bpf_map_update_elem(&tcp_sockets, &key, &fresh, BPF_NOEXIST));
+		}
 		return 0;
 	case TCP_CLOSE:
 		break;
@@ -86,10 +146,12 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 	 * CPUs completing the same handshake: zero bytes, no process; seen
 	 * on 5.10 by the kernel matrix). */
 	if (oldstate != TCP_LISTEN && oldstate != TCP_SYN_RECV) {
-		FILL_RECORD(&record, sk, tp, key, TCP_RECORD_CLOSE);
-		emit_record(ctx, &record, sizeof(record));
+		__u8 kind = oldstate == TCP_SYN_SENT ? TCP_RECORD_FAILED_CONNECT : TCP_RECORD_CLOSE;
+
+		if (FILL_RECORD(&record, sk, tp, key, kind, active_filter()))
+			emit_record(ctx, &record, sizeof(record));
 	}
-	bpf_map_delete_elem(&tcp_owners, &key);
+	bpf_map_delete_elem(&tcp_sockets, &key);
 	bpf_map_delete_elem(&tcp_snapshots, &key);
 	return 0;
 }

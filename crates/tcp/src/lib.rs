@@ -7,6 +7,7 @@
 // The event's field names are the original C struct's.
 #![allow(non_snake_case)]
 
+mod events;
 mod record;
 
 /// The skeleton libbpf-cargo generates from bpf/tcp_event.bpf.c: the loader
@@ -17,57 +18,26 @@ mod skel {
     include!(concat!(env!("OUT_DIR"), "/tcp_event.skel.rs"));
 }
 
-use std::ffi::c_char;
 use std::time::Duration;
 
+use interceptor_core::filter::FilterSpec;
 use interceptor_core::prelude::*;
 
-pub use record::{SNAPSHOT_MARK, SNAPSHOT_MARK_INDEX};
+pub use events::{
+    DEFINES, SNAPSHOT_MARK, SNAPSHOT_MARK_INDEX, TcpEvent, TcpEventEx, is_snapshot, kind, original, role,
+};
 
 // The core reads the counters by index: the object's enum must agree.
 assert_counter_indices!(skel::types::interceptor_counter);
 
-c_struct! {
-    /// One TCP connection that reached TCP_CLOSE (IPv4 or IPv6), with the
-    /// process that owned the socket and the connection's totals.
-    /// Layout identical to the original tcpEvent/common.h (packed, 430 bytes).
-    #[c_name = "tcp_event_t"]
-    pub struct TcpEvent {
-        /// Unix-epoch nanoseconds of the close (CLOCK_REALTIME, ns precision).
-        pub EventTime: u64,
-        /// Owning process id (the tgid); 0 if no owner was ever seen.
-        pub pid: u32,
-        /// Owning process's uid (the socket's uid if no owner was seen).
-        pub UserId: u32,
-        /// tcp_sock bytes_received: payload bytes received, plus 1 if a FIN was received.
-        pub rx_b: u64,
-        /// tcp_sock bytes_acked: payload bytes the peer acknowledged, plus 1 each for an acked SYN and FIN.
-        pub tx_b: u64,
-        /// tcp_sock data_segs_out: segments sent that carried data.
-        pub tcpi_segs_out: u32,
-        /// tcp_sock data_segs_in: segments received that carried data.
-        pub tcpi_segs_in: u32,
-        /// AF_INET (2) or AF_INET6 (10): the socket's own family.
-        pub family: u16,
-        /// Local port, host byte order.
-        pub SPT: u16,
-        /// Remote port, host byte order.
-        pub DPT: u16,
-        /// Owner's command name (comm, at most 15 characters), NUL-terminated.
-        /// task[127] is 1 in a live-connection snapshot and 0 in a close event
-        /// (see tcpEvent_IsSnapshot).
-        pub task: [c_char; 128],
-        /// Local address as inet_ntop text; ::ffff:a.b.c.d for IPv4 on a dual-stack socket.
-        pub SADDR: [c_char; 128],
-        /// Remote address as inet_ntop text.
-        pub DADDR: [c_char; 128],
-    }
-}
-
 /// Environment variable forcing an attach path (see [`ATTACH_PATHS`]).
 pub const ATTACH_ENV: &str = "EBPF_INTERCEPTOR_TCP_ATTACH";
 
-/// Environment variable sizing the owner map (sockets tracked at once).
+/// Environment variable holding a filter spec (read at AddProbe; it wins
+/// over one set by tcpEvent_SetFilter).
+pub const FILTER_ENV: &str = "EBPF_INTERCEPTOR_TCP_FILTER";
+
+/// Environment variable sizing the per-socket maps (sockets tracked at once).
 pub const MAX_SOCKETS_ENV: &str = "EBPF_INTERCEPTOR_TCP_MAX_SOCKETS";
 
 /// Environment variable setting the live-connection snapshot interval in
@@ -76,6 +46,10 @@ pub const SNAPSHOT_ENV: &str = "EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS";
 
 /// The original's interval (its NETLINKNAP, slept as whole seconds).
 const DEFAULT_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(6);
+
+/// Snapshot intervals allowed.
+pub const SNAPSHOT_INTERVALS: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(50)..=Duration::from_secs(86_400);
 
 /// Parses the snapshot interval; `None` turns snapshots off.
 fn snapshot_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
@@ -172,26 +146,37 @@ pub const ATTACH_PATHS: &[AttachPath] = &[
 pub struct TcpTracer;
 
 impl Tracer for TcpTracer {
-    type Event = TcpEvent;
+    type Event = TcpEventEx;
+    type Original = TcpEvent;
     type Skeleton = skel::TcpEventSkelBuilder;
     type Settings = ();
     const LIBRARY: &'static str = "libtcpEvent";
     const ATTACH_ENV: &'static str = ATTACH_ENV;
-    // ~5000 records of 104 bytes: ample for the 10 ms drain at any close rate.
+    const FILTER_ENV: &'static str = FILTER_ENV;
+    // ~2700 records of 192 bytes: ample for the 10 ms drain at any close rate.
     const RING_BYTES: u32 = 512 * 1024;
     const ATTACH_PATHS: &'static [AttachPath] = ATTACH_PATHS;
     const COMMON_PROGRAMS: &'static [Program] = COMMON_PROGRAMS;
 
-    fn configure() -> Result<TracerConfig<()>, String> {
-        let capacity = capacity_from_env(MAX_SOCKETS_ENV)?;
+    fn configure(options: &StartOptions) -> Result<TracerConfig<()>, String> {
+        let capacity = options.capacity(MAX_SOCKETS_ENV)?;
+        let periodic = match options.periodic {
+            Some(Some(every)) if !SNAPSHOT_INTERVALS.contains(&every) => {
+                return Err(format!(
+                    "a snapshot interval of {every:?} is out of range; use 0.05 to 86400 s, or none"
+                ));
+            }
+            Some(chosen) => chosen,
+            None => snapshot_interval(options.env(SNAPSHOT_ENV)?.as_deref())?,
+        };
         Ok(TracerConfig {
             settings: (),
             map_entries: capacity
-                .map(|n| [("tcp_owners", n), ("tcp_snapshots", n)])
+                .map(|n| [("tcp_sockets", n), ("tcp_snapshots", n)])
                 .into_iter()
                 .flatten()
                 .collect(),
-            periodic: snapshot_interval(env_text(SNAPSHOT_ENV)?.as_deref())?,
+            periodic,
         })
     }
 
@@ -205,15 +190,27 @@ impl Tracer for TcpTracer {
         Ok(())
     }
 
-    fn convert(sample: &[u8], clock: &WallClock) -> Option<TcpEvent> {
+    fn convert(sample: &[u8], clock: &WallClock) -> Option<TcpEventEx> {
         record::convert(sample, clock)
     }
-}
 
-/// Whether `event` is a live-connection snapshot (task[127] == 1).
-pub fn is_snapshot(event: &TcpEvent) -> bool {
-    let task = event.task;
-    task[SNAPSHOT_MARK_INDEX] as u8 == SNAPSHOT_MARK
+    fn original(event: &TcpEventEx) -> TcpEvent {
+        original(event)
+    }
+
+    fn encode_filter(spec: &FilterSpec, generation: u32) -> Vec<u8> {
+        let mut filter = skel::types::filter::default();
+        encode_filter!(filter, spec, generation);
+        // SAFETY: the generated #[repr(C)] struct viewed as its bytes, as the
+        // map holds it; bpf/filter.h orders it so that it has no padding.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                (&raw const filter).cast::<u8>(),
+                std::mem::size_of::<skel::types::filter>(),
+            )
+        };
+        bytes.to_vec()
+    }
 }
 
 #[cfg(test)]

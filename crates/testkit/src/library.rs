@@ -237,7 +237,7 @@ impl<E: EventAbi> Library<E> {
     /// the test fails, so it never runs into the next test.
     pub fn start(&self) -> Session<'_, E> {
         let session = Session::claim(self);
-        self.add_probe(Some(crate::tcp::BCC_PROGRAM));
+        self.add_probe(Some(crate::tcp::bcc_program()));
         self.wait_ready(Duration::from_secs(20)).unwrap();
         session
     }

@@ -110,8 +110,15 @@ impl std::fmt::Debug for TcpEvent {
     }
 }
 
-/// The BCC program the quick-start passes to AddProbe (abridged): the new
-/// library must accept it and ignore it.
-pub const BCC_PROGRAM: &CStr = c"#include <uapi/linux/ptrace.h>\n#include <linux/tcp.h>\n#include <net/sock.h>\n\
-BPF_HASH(birth, struct sock *, u64);\nBPF_PERF_OUTPUT(tcpEvents);\n\
-int kprobe__tcp_set_state(struct pt_regs *ctx, struct sock *sk, int state) { return 0; }\n";
+/// The BCC program the original docs' quick-start passes to AddProbe, as
+/// examples/tcp_monitor.c has it: the library must accept it, not compile
+/// it, and say nothing about it.
+pub fn bcc_program() -> &'static CStr {
+    static PROGRAM: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let example = include_str!("../../../examples/tcp_monitor.c");
+        let start = example.find("R\"(").map_or(0, |i| i + 3);
+        let end = example[start..].find(")\";").map_or(example.len(), |i| start + i);
+        std::ffi::CString::new(&example[start..end]).unwrap_or_default()
+    })
+}

@@ -81,7 +81,15 @@ fn exported(library: &str) -> BTreeSet<String> {
 #[test]
 fn exports_nothing_generic() {
     let common = ["AddProbe", "DequeuePerfEvent", "cleanup", "getStatus"];
-    let additive = ["DequeueTimeout", "GetLastError", "GetStats", "ProbeAttachPath"];
+    let additive = [
+        "DequeueEx",
+        "DequeueTimeout",
+        "GetLastError",
+        "GetLastErrorKind",
+        "GetStats",
+        "ProbeAttachPath",
+        "SetFilter",
+    ];
     let tcp_extra = ["setupBPF", "tcpEvent_IsSnapshot"];
     for (library, prefix, extra) in [
         ("libtcpEvent.so", "tcpEvent", &tcp_extra[..]),

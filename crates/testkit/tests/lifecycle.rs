@@ -349,7 +349,7 @@ fn tcp_setup_bpf_blocks_until_cleanup() {
     let lib = Arc::new(TcpLibrary::load());
     let setup = {
         let lib = Arc::clone(&lib);
-        thread::spawn(move || lib.setup_bpf(Some(testkit::tcp::BCC_PROGRAM)))
+        thread::spawn(move || lib.setup_bpf(Some(testkit::tcp::bcc_program())))
     };
     lib.wait_ready(Duration::from_secs(20)).unwrap();
     assert_eq!(TcpEvent::one_unit(&lib).len(), 2);

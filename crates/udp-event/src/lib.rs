@@ -5,8 +5,9 @@
 #![allow(non_snake_case)]
 
 use interceptor_core::attach_path;
+use interceptor_core::filter::GRAMMAR;
 use interceptor_core::prelude::*;
-use interceptor_udp::{ATTACH_ENV, ATTACH_PATHS, COALESCE_ENV, UdpEvent, UdpTracer};
+use interceptor_udp::{ATTACH_ENV, ATTACH_PATHS, COALESCE_ENV, DEFINES, FILTER_ENV, UdpEvent, UdpEventEx, UdpTracer};
 
 static UDP: Interceptor<UdpTracer> = Interceptor::new();
 
@@ -26,9 +27,13 @@ library_exports! {
     interceptor: UDP,
     tracer: UdpTracer,
     event: UdpEvent,
+    event_ex: UdpEventEx,
     dequeue_timeout: udpEvent_DequeueTimeout,
+    dequeue_ex: udpEvent_DequeueEx,
+    set_filter: udpEvent_SetFilter,
     get_stats: udpEvent_GetStats,
     get_last_error: udpEvent_GetLastError,
+    get_last_error_kind: udpEvent_GetLastErrorKind,
     probe_attach_path: udpEvent_ProbeAttachPath,
 }
 
@@ -49,11 +54,20 @@ pub fn c_header() -> String {
              {COALESCE_ENV}=N (read at AddProbe): at most one event per socket\n\
              per N ms, plus the close event, with the same cumulative meanings.\n\
              \n\
+             Extended events (udpEvent_DequeueEx, struct udp_event_ex_t): the kind\n\
+             of call, raw addresses, cgroup, network namespace, cookie and the\n\
+             socket's receive drops; both kinds of dequeue take from the same queue.\n\
+             \n\
+             In-kernel filter (udpEvent_SetFilter, or {FILTER_ENV} at AddProbe,\n\
+             which wins), checked per call, so a socket's totals count the calls\n\
+             the filter let through: {}.\n\
+             \n\
              Attach paths ({ATTACH_ENV}, udpEvent_ProbeAttachPath), best first:\n{}",
+            GRAMMAR.replace(", ", ",\n"),
             attach_path::describe(ATTACH_PATHS)
         ),
-        defines: DEQUEUE_DEFINES,
-        structs: vec![RenderedStruct::of::<UdpEvent>()],
+        defines: DEQUEUE_DEFINES.iter().chain(DEFINES).copied().collect(),
+        structs: vec![RenderedStruct::of::<UdpEvent>(), RenderedStruct::of::<UdpEventEx>()],
         shared_structs: vec![RenderedStruct::of::<InterceptorStats>()],
         functions: own_prototypes().into_iter().chain(shared_prototypes()).collect(),
     })

@@ -16,8 +16,12 @@
  * - Coalescing (opt-in): at most one record per socket per interval; an
  *   iterator over the socket map, run by user space on that interval,
  *   reports sockets with calls not yet reported.
+ * - The filter (filter.bpf.h) is checked per call, in the caller's context,
+ *   before the socket's state is touched: a socket's totals count the calls
+ *   the filter let through.
  */
 #include "interceptor.bpf.h"
+#include "filter.bpf.h"
 #include "udp_event.h"
 
 #define MSG_PEEK 2
@@ -72,7 +76,7 @@ static __always_inline void take_peer(struct udp_peer *out)
 	peer->sk = 0;
 }
 
-static __always_inline void set_peer(struct udp_socket_state *state, struct udp_peer *peer)
+static __always_inline void set_peer(struct udp_socket_state *state, const struct udp_peer *peer)
 {
 	state->dport = bpf_ntohs(peer->port);
 	__builtin_memset(state->daddr, 0, sizeof(state->daddr));
@@ -94,6 +98,11 @@ static __always_inline void emit_state(void *ctx, struct udp_socket_state *state
 	record.boot_ns = state->last_op_ns;
 	record.tx_bytes = state->tx_bytes;
 	record.rx_bytes = state->rx_bytes;
+	record.cgroup_id = state->cgroup_id;
+	record.cookie = state->cookie;
+	record.netns = state->netns;
+	record.rx_drops = state->rx_drops;
+	record.last_op = state->last_op;
 	record.tx_packets = state->tx_packets;
 	record.rx_packets = state->rx_packets;
 	record.pid = state->owner.pid;
@@ -122,8 +131,19 @@ static __always_inline void report(void *ctx, struct udp_socket_state *state, in
 	emit_state(ctx, state, kind, now);
 }
 
+/* The cookie of a socket behind an untyped pointer: the kernel's, if it was
+ * ever asked for, else the library's key. */
+static __always_inline __u64 cookie_probed(struct sock *sk)
+{
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+
+	return cookie ? cookie : library_socket_key();
+}
+
 /* Direct loads through BTF-typed pointers (tp_btf, fexit). */
 #define OP_HANDLER udp_op_btf
+#define OP_ALLOWED udp_op_allowed_btf
+#define COOKIE(sk) (TRACING_SOCKET_COOKIE ? bpf_get_socket_cookie(sk) : cookie_probed(sk))
 #define SK_READ(sk, field) ((sk)->field)
 #define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
 #define SK_KERN_SOCK(sk) BPF_CORE_READ_BITFIELD(sk, sk_kern_sock)
@@ -132,6 +152,8 @@ static __always_inline void report(void *ctx, struct udp_socket_state *state, in
 #define INET_SPORT(sk) BPF_CORE_READ((struct inet_sock *)(sk), inet_sport)
 #include "udp_op.tmpl.bpf.h"
 #undef OP_HANDLER
+#undef OP_ALLOWED
+#undef COOKIE
 #undef SK_READ
 #undef SK_READ_INTO
 #undef SK_KERN_SOCK
@@ -139,6 +161,8 @@ static __always_inline void report(void *ctx, struct udp_socket_state *state, in
 
 /* CO-RE probe reads (raw_tp, tracepoint, kretprobe: untyped pointers). */
 #define OP_HANDLER udp_op_probed
+#define OP_ALLOWED udp_op_allowed_probed
+#define COOKIE(sk) cookie_probed(sk)
 #define SK_READ(sk, field) BPF_CORE_READ(sk, field)
 #define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
 #define SK_KERN_SOCK(sk) BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock)
@@ -375,10 +399,29 @@ int udp_recvmsg6(struct bpf_sock_addr *ctx)
 
 /* ---- close ---- */
 
+/* The filter's verdict on a close: the closing process, and the socket as
+ * its last call left it. */
+static __always_inline int close_allowed(const struct filter *filter, const struct udp_socket_state *state)
+{
+	struct filter_facts facts = {
+		.netns = state->netns,
+		.family = state->family,
+		.lport = state->sport,
+		.rport = state->dport,
+		.lport_known = 1,
+	};
+
+	filter_facts_of_current(filter, &facts);
+	__builtin_memcpy(facts.laddr, state->saddr, sizeof(facts.laddr));
+	__builtin_memcpy(facts.raddr, state->daddr, sizeof(facts.raddr));
+	return filter_owner_allows(filter, &facts) && filter_socket_allows(filter, &facts);
+}
+
 /* In the closing process (close() or exit), before the socket is freed. */
 SEC("cgroup/sock_release")
 int udp_sock_release(struct bpf_sock *ctx)
 {
+	const struct filter *filter;
 	struct udp_socket_state *state;
 	__u64 key = (__u64)ctx;
 	__u64 now;
@@ -388,10 +431,15 @@ int udp_sock_release(struct bpf_sock *ctx)
 	state = bpf_map_lookup_elem(&udp_sockets, &key);
 	if (!state)
 		return 1;
-	now = bpf_ktime_get_boot_ns();
-	state->last_op_ns = now;
-	owner_from_current(&state->owner);
-	emit_state(ctx, state, UDP_RECORD_CLOSE, now);
+	filter = active_filter();
+	if (!filter || close_allowed(filter, state)) {
+		now = bpf_ktime_get_boot_ns();
+		state->last_op_ns = now;
+		owner_from_current(&state->owner);
+		state->cgroup_id = bpf_get_current_cgroup_id();
+		state->rx_drops = BPF_CORE_READ((struct sock *)ctx, sk_drops.counter);
+		emit_state(ctx, state, UDP_RECORD_CLOSE, now);
+	}
 	bpf_map_delete_elem(&udp_sockets, &key);
 	return 1;
 }

@@ -22,8 +22,17 @@ struct udp_record {
 	/* totals of the socket so far: payload bytes and datagrams */
 	__u64 tx_bytes;
 	__u64 rx_bytes;
+	/* cgroup v2 id of the process doing the operation (closing, for CLOSE) */
+	__u64 cgroup_id;
+	/* the socket cookie (or, before 5.12, the library's own key) */
+	__u64 cookie;
 	__u32 tx_packets;
 	__u32 rx_packets;
+	/* the socket's network namespace inode */
+	__u32 netns;
+	/* sk_drops: datagrams the kernel dropped for this socket (receive
+	 * buffer full, mostly) */
+	__u32 rx_drops;
 	/* the process doing the operation (closing, for CLOSE) */
 	__u32 pid;
 	__u32 uid;
@@ -33,7 +42,8 @@ struct udp_record {
 	__u16 sport;
 	__u16 dport;
 	__u8 kind;
-	__u8 reserved;
+	/* FLUSH and CLOSE: the kind of the last operation (SEND or RECV) */
+	__u8 last_op;
 	char comm[16];
 	/* network byte order; IPv4 uses the first 4 bytes */
 	__u8 saddr[16];
@@ -48,13 +58,18 @@ struct udp_socket_state {
 	__u32 rx_packets;
 	__u64 last_op_ns;
 	__u64 last_emit_ns;
+	__u64 cgroup_id;
+	__u64 cookie;
 	struct socket_owner owner;
+	__u32 netns;
+	__u32 rx_drops;
 	__u16 family;
 	__u16 sport;
 	__u16 dport;
 	/* coalescing: calls since the last record */
 	__u8 pending;
-	__u8 reserved;
+	/* enum udp_record_kind of the last operation */
+	__u8 last_op;
 	__u8 saddr[16];
 	__u8 daddr[16];
 };

@@ -1,15 +1,54 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-call accounting of a UDP send or receive, included twice by
- * udp_event.bpf.c: with direct loads for BTF-typed socket pointers (tp_btf,
- * fexit) and with CO-RE probe reads (raw_tp, tracepoint, kretprobe).
+ * TEMPLATE: the per-call accounting of a UDP send or receive, included twice
+ * by udp_event.bpf.c: with direct loads for BTF-typed socket pointers
+ * (tp_btf, fexit) and with CO-RE probe reads (raw_tp, tracepoint, kretprobe).
  *
- * The includer defines OP_HANDLER (the function's name) and:
+ * The includer defines OP_HANDLER and OP_ALLOWED (the functions' names) and:
  *   SK_READ(sk, field)            a struct sock field
  *   SK_READ_INTO(dst, sk, field)  copies a struct sock field into *dst
  *   SK_KERN_SOCK(sk)              the sk_kern_sock bit
  *   INET_SPORT(sk)                inet_sk(sk)->inet_sport
+ *   COOKIE(sk)                    the socket's cookie, at its first sighting
  */
+
+/*
+ * The filter's verdict on one call, in the caller's context: the caller, and
+ * the socket with this call's peer (a peer the kernel never computed, a
+ * plain recv() on an unconnected socket, matches no peer term).
+ */
+static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *sk, __u16 family,
+				      const struct udp_peer *peer, __u64 key)
+{
+	struct filter_facts facts = {
+		.family = family,
+		.lport_known = 1,
+	};
+
+	filter_facts_of_current(filter, &facts);
+	if (!filter_owner_allows(filter, &facts))
+		return 0;
+	facts.lport = bpf_ntohs(INET_SPORT(sk));
+	facts.netns = socket_netns(sk);
+	if (family == AF_INET)
+		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
+	else
+		SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	if (peer->sk == key) {
+		struct udp_socket_state view = { .family = family };
+
+		set_peer(&view, peer);
+		facts.rport = view.dport;
+		__builtin_memcpy(facts.raddr, view.daddr, sizeof(facts.raddr));
+	} else if (SK_READ(sk, __sk_common.skc_dport)) {
+		facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
+		if (family == AF_INET)
+			SK_READ_INTO((__u32 *)facts.raddr, sk, __sk_common.skc_daddr);
+		else
+			SK_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	return filter_socket_allows(filter, &facts);
+}
 
 /*
  * Accounts `bytes` moved by one call on `sk` (kind: UDP_RECORD_SEND or
@@ -18,6 +57,7 @@
  */
 static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, int kind)
 {
+	const struct filter *filter;
 	struct udp_socket_state *state;
 	struct udp_peer peer = {};
 	__u64 key = (__u64)sk;
@@ -34,6 +74,10 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 	take_peer(&peer);
 	if (bytes <= 0)
 		return;
+	/* Excluded traffic costs this check, not the socket's state. */
+	filter = active_filter();
+	if (filter && !OP_ALLOWED(filter, sk, family, &peer, key))
+		return;
 
 	state = bpf_map_lookup_elem(&udp_sockets, &key);
 	if (!state) {
@@ -43,6 +87,8 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 		 * could not be removed. */
 		if (SK_KERN_SOCK(sk))
 			return;
+		fresh.cookie = COOKIE(sk);
+		fresh.netns = socket_netns(sk);
 		count_update_failure(bpf_map_update_elem(&udp_sockets, &key, &fresh, BPF_NOEXIST));
 		state = bpf_map_lookup_elem(&udp_sockets, &key);
 		if (!state)
@@ -58,7 +104,10 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 
 	now = bpf_ktime_get_boot_ns();
 	state->last_op_ns = now;
+	state->last_op = kind;
 	owner_from_current(&state->owner);
+	state->cgroup_id = bpf_get_current_cgroup_id();
+	state->rx_drops = SK_READ(sk, sk_drops.counter);
 	state->family = family;
 	/* Read after the call: an unbound socket has its port by now. */
 	state->sport = bpf_ntohs(INET_SPORT(sk));

@@ -7,6 +7,7 @@
 // The event's field names are the original C struct's.
 #![allow(non_snake_case)]
 
+mod events;
 mod record;
 
 /// The skeleton libbpf-cargo generates from bpf/udp_event.bpf.c: the loader
@@ -17,54 +18,23 @@ mod skel {
     include!(concat!(env!("OUT_DIR"), "/udp_event.skel.rs"));
 }
 
-use std::ffi::c_char;
 use std::time::Duration;
 
+use interceptor_core::filter::FilterSpec;
 use interceptor_core::prelude::*;
 use skel::types::udp_config;
+
+pub use events::{DEFINES, UdpEvent, UdpEventEx, kind, original};
 
 // The core reads the counters by index: the object's enum must agree.
 assert_counter_indices!(skel::types::interceptor_counter);
 
-c_struct! {
-    /// A UDP socket's totals after a send or receive call that moved data, or
-    /// at its close. Layout identical to the original udpEvent/common.h
-    /// (packed, 190 bytes; a mirror without the pragma is 200 bytes and reads
-    /// every field after family at the wrong offset).
-    #[c_name = "udp_event_t"]
-    pub struct UdpEvent {
-        /// AF_INET (2) or AF_INET6 (10): the socket's own family.
-        pub family: u16,
-        /// The process doing the call (closing, for the close event): its tgid.
-        pub pid: u32,
-        /// That process's uid.
-        pub UserId: u32,
-        /// Unix-epoch nanoseconds of the call (of the close).
-        pub EventTime: u64,
-        /// Local port, host byte order (the real port once autobound).
-        pub SPT: u16,
-        /// Peer port, host byte order; 0 when the peer is unknown.
-        pub DPT: u16,
-        /// The process's command name (comm), NUL-terminated.
-        pub task: [c_char; 16],
-        /// Payload bytes delivered to the application by this socket so far.
-        pub rx_b: u64,
-        /// Payload bytes sent by this socket so far (successful sends only).
-        pub tx_b: u64,
-        /// Datagrams delivered to the application so far.
-        pub rxPkts: u32,
-        /// Datagrams sent so far.
-        pub txPkts: u32,
-        /// Local address as inet_ntop text (0.0.0.0 or :: when bound to any).
-        pub SADDR: [c_char; 64],
-        /// Peer: the connected peer, else the destination of this send or the
-        /// source of this datagram; 0.0.0.0 or :: when unknown.
-        pub DADDR: [c_char; 64],
-    }
-}
-
 /// Environment variable forcing an attach path (see [`ATTACH_PATHS`]).
 pub const ATTACH_ENV: &str = "EBPF_INTERCEPTOR_UDP_ATTACH";
+
+/// Environment variable holding a filter spec (read at AddProbe; it wins
+/// over one set by udpEvent_SetFilter).
+pub const FILTER_ENV: &str = "EBPF_INTERCEPTOR_UDP_FILTER";
 
 /// Environment variable sizing the per-socket map (sockets tracked at once).
 pub const MAX_SOCKETS_ENV: &str = "EBPF_INTERCEPTOR_UDP_MAX_SOCKETS";
@@ -176,6 +146,9 @@ pub const ATTACH_PATHS: &[AttachPath] = &[
 /// The UDP part of the shared machinery.
 pub struct UdpTracer;
 
+/// The longest coalescing interval.
+pub const MAX_COALESCE: Duration = Duration::from_secs(3600);
+
 /// Parses the coalescing interval (milliseconds; 0 or empty: off).
 fn coalesce_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
     match value.map(str::trim) {
@@ -191,20 +164,30 @@ fn coalesce_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
 }
 
 impl Tracer for UdpTracer {
-    type Event = UdpEvent;
+    type Event = UdpEventEx;
+    type Original = UdpEvent;
     type Skeleton = skel::UdpEventSkelBuilder;
     type Settings = udp_config;
     const LIBRARY: &'static str = "libudpEvent";
     const ATTACH_ENV: &'static str = ATTACH_ENV;
+    const FILTER_ENV: &'static str = FILTER_ENV;
     // 4 MiB, ~40,000 records of 104 bytes: a 10 ms drain at several hundred
     // thousand calls a second.
     const RING_BYTES: u32 = 4 * 1024 * 1024;
     const ATTACH_PATHS: &'static [AttachPath] = ATTACH_PATHS;
     const COMMON_PROGRAMS: &'static [Program] = COMMON_PROGRAMS;
 
-    fn configure() -> Result<TracerConfig<udp_config>, String> {
-        let interval = coalesce_interval(env_text(COALESCE_ENV)?.as_deref())?;
-        let capacity = capacity_from_env(MAX_SOCKETS_ENV)?;
+    fn configure(options: &StartOptions) -> Result<TracerConfig<udp_config>, String> {
+        let interval = match options.periodic {
+            Some(Some(every)) if every > MAX_COALESCE => {
+                return Err(format!(
+                    "a coalescing interval of {every:?} is out of range; use up to 3600 s, or none"
+                ));
+            }
+            Some(chosen) => chosen.filter(|every| !every.is_zero()),
+            None => coalesce_interval(options.env(COALESCE_ENV)?.as_deref())?,
+        };
+        let capacity = options.capacity(MAX_SOCKETS_ENV)?;
         Ok(TracerConfig {
             settings: udp_config {
                 coalesce_ns: interval.map_or(0, |d| d.as_nanos() as u64),
@@ -229,8 +212,26 @@ impl Tracer for UdpTracer {
         Ok(())
     }
 
-    fn convert(sample: &[u8], clock: &WallClock) -> Option<UdpEvent> {
+    fn convert(sample: &[u8], clock: &WallClock) -> Option<UdpEventEx> {
         record::convert(sample, clock)
+    }
+
+    fn original(event: &UdpEventEx) -> UdpEvent {
+        original(event)
+    }
+
+    fn encode_filter(spec: &FilterSpec, generation: u32) -> Vec<u8> {
+        let mut filter = skel::types::filter::default();
+        encode_filter!(filter, spec, generation);
+        // SAFETY: the generated #[repr(C)] struct viewed as its bytes, as the
+        // map holds it; bpf/filter.h orders it so that it has no padding.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                (&raw const filter).cast::<u8>(),
+                std::mem::size_of::<skel::types::filter>(),
+            )
+        };
+        bytes.to_vec()
     }
 }
 

@@ -1,3 +1,4 @@
+use std::ffi::c_char;
 use std::mem::size_of;
 
 use super::*;
@@ -49,7 +50,12 @@ fn conversion_fills_every_field() {
         family: 2,
         sport: 40000,
         dport: 7101,
-        kind: udp_record_kind::UDP_RECORD_SEND.0 as u8,
+        kind: udp_record_kind::UDP_RECORD_FLUSH.0 as u8,
+        last_op: udp_record_kind::UDP_RECORD_RECV.0 as u8,
+        cgroup_id: 77,
+        cookie: 0x1234,
+        netns: 4026531840,
+        rx_drops: 5,
         ..udp_record::default()
     };
     for (slot, byte) in record.comm.iter_mut().zip(b"fifteen-chars-x\0") {
@@ -77,6 +83,52 @@ fn conversion_fills_every_field() {
         (c_str(&e.SADDR), c_str(&e.DADDR)),
         ("127.0.0.1".into(), "127.0.0.2".into())
     );
+    // A coalesced report says the kind of the last call it folds in.
+    assert_eq!((e.kind, e.size), (kind::RECEIVE, 224));
+    assert_eq!(
+        (e.cgroup_id, e.cookie, e.netns_ino, e.rx_drops),
+        (77, 0x1234, 4026531840, 5)
+    );
+    assert_eq!(e.daddr_raw[..4], [127, 0, 0, 2]);
+    let original = original(&e);
+    let (rx, tx, rxp, txp) = (original.rx_b, original.tx_b, original.rxPkts, original.txPkts);
+    assert_eq!((rx, tx, rxp, txp), (200, 300, 1, 3));
+    assert_eq!(c_str(&original.task), "fifteen-chars-x");
+    assert_eq!(c_str(&original.DADDR), "127.0.0.2");
+}
+
+/// The extended event's layout: natural alignment, fields only appended.
+#[test]
+fn extended_event_layout() {
+    let fields: Vec<(&str, usize)> = UdpEventEx::fields().iter().map(|f| (f.name, f.offset)).collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("size", 0),
+            ("kind", 4),
+            ("EventTime", 8),
+            ("pid", 16),
+            ("UserId", 20),
+            ("rx_b", 24),
+            ("tx_b", 32),
+            ("rxPkts", 40),
+            ("txPkts", 44),
+            ("family", 48),
+            ("SPT", 50),
+            ("DPT", 52),
+            ("reserved", 54),
+            ("task", 56),
+            ("SADDR", 72),
+            ("DADDR", 120),
+            ("saddr_raw", 168),
+            ("daddr_raw", 184),
+            ("cgroup_id", 200),
+            ("cookie", 208),
+            ("netns_ino", 216),
+            ("rx_drops", 220),
+        ]
+    );
+    assert_eq!(size_of::<UdpEventEx>(), 224);
 }
 
 #[test]

@@ -25,6 +25,21 @@ _Static_assert(sizeof(struct event_interceptor_stats) == 132, "sizeof(struct eve
 _Static_assert(offsetof(struct event_interceptor_stats, status) == 80, "stats status");
 _Static_assert(offsetof(struct event_interceptor_stats, attach_path) == 84, "stats attach_path");
 
+/* The extended event: naturally aligned, fields only appended (these
+ * offsets are what older callers rely on). */
+_Static_assert(_Alignof(struct tcp_event_ex_t) == 8, "tcp_event_ex_t is not packed");
+_Static_assert(offsetof(struct tcp_event_ex_t, size) == 0, "ex size");
+_Static_assert(offsetof(struct tcp_event_ex_t, kind) == 4, "ex kind");
+_Static_assert(offsetof(struct tcp_event_ex_t, EventTime) == 8, "ex EventTime");
+_Static_assert(offsetof(struct tcp_event_ex_t, task) == 56, "ex task");
+_Static_assert(offsetof(struct tcp_event_ex_t, SADDR) == 72, "ex SADDR");
+_Static_assert(offsetof(struct tcp_event_ex_t, saddr_raw) == 168, "ex saddr_raw");
+_Static_assert(offsetof(struct tcp_event_ex_t, srtt_us) == 200, "ex srtt_us");
+_Static_assert(offsetof(struct tcp_event_ex_t, bytes_sent) == 232, "ex bytes_sent");
+_Static_assert(offsetof(struct tcp_event_ex_t, error) == 264, "ex error");
+_Static_assert(offsetof(struct tcp_event_ex_t, cookie) == 280, "ex cookie");
+_Static_assert(sizeof(struct tcp_event_ex_t) == 288, "sizeof(struct tcp_event_ex_t)");
+
 /* The prototypes are the ones monitors call through dlsym. */
 static void (*const add_probe)(const char *) = AddProbe;
 static struct tcp_event_t (*const dequeue)(void) = DequeuePerfEvent;

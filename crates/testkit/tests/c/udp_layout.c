@@ -23,6 +23,15 @@ _Static_assert(sizeof(((struct udp_event_t *)0)->DADDR) == 64, "DADDR size");
 
 _Static_assert(sizeof(struct event_interceptor_stats) == 132, "sizeof(struct event_interceptor_stats)");
 
+/* The extended event: naturally aligned, fields only appended. */
+_Static_assert(_Alignof(struct udp_event_ex_t) == 8, "udp_event_ex_t is not packed");
+_Static_assert(offsetof(struct udp_event_ex_t, kind) == 4, "ex kind");
+_Static_assert(offsetof(struct udp_event_ex_t, EventTime) == 8, "ex EventTime");
+_Static_assert(offsetof(struct udp_event_ex_t, task) == 56, "ex task");
+_Static_assert(offsetof(struct udp_event_ex_t, cgroup_id) == 200, "ex cgroup_id");
+_Static_assert(offsetof(struct udp_event_ex_t, rx_drops) == 220, "ex rx_drops");
+_Static_assert(sizeof(struct udp_event_ex_t) == 224, "sizeof(struct udp_event_ex_t)");
+
 /* The prototypes are the ones monitors call through dlsym. */
 static void (*const add_probe)(void) = AddProbe;
 static struct udp_event_t (*const dequeue)(void) = DequeuePerfEvent;
