@@ -264,6 +264,32 @@ impl<T: Tracer> Interceptor<T> {
         }
     }
 
+    /// Waits until the session started by [`Interceptor::start_with`] runs
+    /// (`Ok`) or failed (its failure), at most `timeout`.
+    pub fn wait_started(&self, timeout: Duration) -> Result<(), Failure> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut lifecycle = lock(&self.lifecycle);
+        loop {
+            match lifecycle.phase {
+                Phase::Running => return Ok(()),
+                Phase::Failed | Phase::Idle => return Err(self.last_failure()),
+                Phase::Starting => {}
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(Failure::new(
+                    FailureKind::Other,
+                    format!("the session did not start within {timeout:?}"),
+                ));
+            }
+            lifecycle = self
+                .lifecycle_changed
+                .wait_timeout(lifecycle, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
     /// `getStatus()`: 1 while hooks are attached and the buffer is open.
     pub fn status(&self) -> u32 {
         self.status.load(Ordering::SeqCst)
