@@ -19,7 +19,7 @@ PREFIX=${PREFIX:-/opt/RealTimeKql}
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
 # The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
-TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring)
+TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring nftables iproute2)
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)

@@ -4,12 +4,17 @@
 //! the `netpeer` helper.
 
 pub mod caps;
+pub mod cgroup;
 pub mod dl;
+pub mod extended;
+pub mod inprocess;
 pub mod library;
+pub mod netns;
 pub mod peers;
 pub mod stats;
 pub mod stress;
 pub mod tcp;
+pub mod tcp_info;
 pub mod udp;
 
 use std::path::PathBuf;
