@@ -22,6 +22,7 @@
 //! those capabilities, as root.
 
 use std::collections::HashMap;
+use std::ffi::CStr;
 use std::io::Write;
 use std::process::{Command, exit};
 use std::time::{Duration, Instant};
@@ -40,21 +41,32 @@ fn number(args: &HashMap<String, String>, key: &str, default: u64) -> u64 {
     args.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A BCC text that is not a stock program: it meant to trace one port only.
+const CUSTOM_PROGRAM: &CStr = c"int kprobe__tcp_v4_connect(struct pt_regs *ctx) { /* only port 5432 */ return 0; }";
+
+/// `rounds` sessions (default 1), AddProbe given `program=none|stock|custom`.
 fn start<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
-    let began = Instant::now();
-    lib.add_probe(None);
-    let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
-    say(format!(
-        "STATUS value={} elapsed_ms={} path={}",
-        lib.status(),
-        began.elapsed().as_millis(),
-        lib.stats().attach_path()
-    ));
-    if ready.is_err() {
-        say(format!("ERROR {}", lib.last_error()));
+    let program = match args.get("program").map(String::as_str) {
+        Some("stock") => Some(testkit::tcp::bcc_program()),
+        Some("custom") => Some(CUSTOM_PROGRAM),
+        _ => None,
+    };
+    for _ in 0..number(args, "rounds", 1) {
+        let began = Instant::now();
+        lib.add_probe(program);
+        let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
+        say(format!(
+            "STATUS value={} elapsed_ms={} path={}",
+            lib.status(),
+            began.elapsed().as_millis(),
+            lib.stats().attach_path()
+        ));
+        if ready.is_err() {
+            say(format!("ERROR {}", lib.last_error()));
+        }
+        lib.cleanup();
+        say(format!("CLEANED status={}", lib.status()));
     }
-    lib.cleanup();
-    say(format!("CLEANED status={}", lib.status()));
 }
 
 /// Holds the library with a consumer draining it, for measurements taken
