@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, of_connection, with_env};
+use common::{EVENT_WAIT, NETPEER, of_connection, with_env};
 use testkit::peers::{CloseOrder, Exchange, ExchangeReport, Peer, run_exchange};
 use testkit::tcp::{TcpEvent, TcpLibrary};
 
@@ -139,7 +139,7 @@ fn traced_exchange(exchange: Exchange, sides: Sides) {
     let lib = TcpLibrary::load();
     let _session = lib.start();
     let report = run_exchange(NETPEER, &exchange, || {});
-    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT);
     lib.cleanup();
     check_exchange(&exchange, &sides, &report, &events);
 }
@@ -217,7 +217,7 @@ fn opened_before_addprobe(close: CloseOrder, listen: &'static str, sides: Sides)
     };
     let mut session = None;
     let report = run_exchange(NETPEER, &exchange, || session = Some(lib.start()));
-    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT);
     lib.cleanup();
     check_exchange(&exchange, &sides, &report, &events);
 }
@@ -246,7 +246,7 @@ fn perf_buffer_transport() {
         assert_eq!(lib.stats().transport(), "perf");
         let exchange = Exchange::new("::1", "::1", CloseOrder::ServerFirst);
         let report = run_exchange(NETPEER, &exchange, || {});
-        let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+        let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT);
         lib.cleanup();
         check_exchange(&exchange, &IPV6, &report, &events);
     });
@@ -261,7 +261,7 @@ fn add_probe_twice_still_one_event_per_socket() {
     assert_eq!(lib.status(), 1);
     let exchange = Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientFirst);
     let report = run_exchange(NETPEER, &exchange, || {});
-    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT);
     lib.cleanup();
     check_exchange(&exchange, &IPV4, &report, &events);
 }
@@ -277,7 +277,7 @@ fn uid_follows_the_owner() {
         ..Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ServerFirst)
     };
     let report = run_exchange(NETPEER, &exchange, || {});
-    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE);
+    let events = lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT);
     lib.cleanup();
     check_exchange(&exchange, &IPV4, &report, &events);
 }
@@ -305,12 +305,7 @@ fn full_owner_map_is_counted_not_guessed() {
         holder.expect("CLOSED");
         let pid = holder.pid;
         holder.finish();
-        let events = lib.collect_exactly(
-            |e| !e.is_snapshot() && (e.SPT == port || e.DPT == port),
-            80,
-            EVENT_WAIT,
-            SETTLE,
-        );
+        let events = lib.collect_exactly(|e| !e.is_snapshot() && (e.SPT == port || e.DPT == port), 80, EVENT_WAIT);
         let stats = lib.stats();
         lib.cleanup();
         assert_eq!(events.len(), 80, "one event per socket, owner or not");

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, field, libdriver, with_env};
+use common::{EVENT_WAIT, NETPEER, field, libdriver, with_env};
 use testkit::peers::Peer;
 use testkit::tcp::{TcpEvent, TcpLibrary};
 
@@ -113,12 +113,7 @@ fn growing_then_one_close(address: &str) {
         assert!(second.iter().all(TcpEvent::is_snapshot));
 
         live.close();
-        let closes = lib.collect_exactly(
-            |e| live_ports(e, server, client),
-            2,
-            EVENT_WAIT,
-            Duration::from_millis(900),
-        );
+        let closes = lib.collect_exactly(|e| live_ports(e, server, client), 2, EVENT_WAIT);
         lib.cleanup();
         assert_eq!(
             closes.len(),
@@ -221,7 +216,7 @@ fn zero_turns_snapshots_off() {
         let (server, client) = (live.server_port, live.client_port);
         std::thread::sleep(Duration::from_millis(700));
         live.close();
-        let events = lib.collect_exactly(|e| live_ports(e, server, client), 2, EVENT_WAIT, SETTLE);
+        let events = lib.collect_exactly(|e| live_ports(e, server, client), 2, EVENT_WAIT);
         lib.cleanup();
         assert_eq!(events.len(), 2, "{events:#?}");
         assert!(events.iter().all(|e| !e.is_snapshot()));

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, with_env};
+use common::{EVENT_WAIT, NETPEER, with_env};
 use testkit::peers::Peer;
 use testkit::udp::UdpLibrary;
 
@@ -126,7 +126,7 @@ fn quiet_socket_is_flushed_with(transport: &str) {
             sender.finish();
             receiver.expect("CLOSED");
             receiver.finish();
-            let close = lib.collect_exactly(|e| e.SPT == local, 1, EVENT_WAIT, SETTLE);
+            let close = lib.collect_exactly(|e| e.SPT == local, 1, EVENT_WAIT);
             lib.cleanup();
             assert_eq!(close.len(), 1, "{close:#?}");
             assert_eq!(close[0].totals(), (1000, 10, 0, 0));

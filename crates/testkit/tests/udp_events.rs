@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, with_env};
+use common::{EVENT_WAIT, NETPEER, with_env};
 use testkit::peers::{NOBODY, Peer, UdpExchange, UdpReport, run_udp_exchange};
 use testkit::udp::{UdpEvent, UdpLibrary};
 
@@ -138,7 +138,7 @@ fn receiver_wants(x: &UdpExchange, s: &Sides, r: &UdpReport) -> Vec<Want> {
 /// each port's in arrival order.
 fn events_by_port(lib: &UdpLibrary, ports: &[(u16, usize)]) -> Vec<Vec<UdpEvent>> {
     let total = ports.iter().map(|(_, n)| n).sum();
-    let all = lib.collect_exactly(|e| ports.iter().any(|(p, _)| e.SPT == *p), total, EVENT_WAIT, SETTLE);
+    let all = lib.collect_exactly(|e| ports.iter().any(|(p, _)| e.SPT == *p), total, EVENT_WAIT);
     ports
         .iter()
         .map(|(port, _)| all.iter().copied().filter(|e| e.SPT == *port).collect())
@@ -179,7 +179,6 @@ fn traced_with(lib: &UdpLibrary, x: UdpExchange, s: Sides) {
         |e| e.SPT == r.sender_port || e.SPT == r.receiver_port,
         2 * (x.count + x.reply + 1),
         EVENT_WAIT,
-        SETTLE,
     );
     let sender: Vec<UdpEvent> = both.iter().copied().filter(|e| e.SPT == r.sender_port).collect();
     let receiver: Vec<UdpEvent> = both.iter().copied().filter(|e| e.SPT == r.receiver_port).collect();
@@ -469,7 +468,7 @@ fn peeking_does_not_count() {
     receiver.expect("CLOSED");
     sender.finish();
     receiver.finish();
-    let events = lib.collect_exactly(|e| e.SPT == port, 4, EVENT_WAIT, SETTLE);
+    let events = lib.collect_exactly(|e| e.SPT == port, 4, EVENT_WAIT);
     lib.cleanup();
     let totals: Vec<_> = events.iter().map(UdpEvent::totals).collect();
     assert_eq!(
@@ -508,7 +507,7 @@ fn failed_sends_do_not_count() {
     sender.expect("CLOSED");
     sender.finish();
     assert!(ok < 4, "some sends must have failed with ECONNREFUSED (ok={ok})");
-    let events = lib.collect_exactly(|e| e.SPT == local, ok as usize + 1, EVENT_WAIT, SETTLE);
+    let events = lib.collect_exactly(|e| e.SPT == local, ok as usize + 1, EVENT_WAIT);
     lib.cleanup();
     assert_eq!(
         events.len(),
