@@ -71,13 +71,15 @@ fn check_event(event: &TcpEvent, want: &Expected<'_>) {
     assert_eq!((e_rx, e_tx), want.bytes, "rx_b/tx_b of {event:?}");
 }
 
+/// The close happened within the close window: the peers read the wall
+/// clock before their first closing step and once their sockets had reached
+/// TCP_CLOSE.
 fn check_time(event: &TcpEvent, report: &ExchangeReport) {
-    const TOLERANCE_NS: u64 = 1_000_000;
     let time = event.EventTime;
     let (first, last) = report.close_window;
     assert!(
-        time + TOLERANCE_NS >= first && time <= last + TOLERANCE_NS,
-        "EventTime {time} is not within 1 ms of the close window [{first}, {last}] for {event:?}"
+        testkit::time_within(time, report.close_window),
+        "EventTime {time} is not within the close window [{first}, {last}] for {event:?}"
     );
 }
 
