@@ -3,8 +3,10 @@
 //! attribution. It prints what the tests need (ports, pid, the wall clock
 //! around its close()) as `KEY k=v ...` lines on stdout.
 //!
-//!   netpeer tcp-server addr=127.0.0.1 comm=tcpsrv recv=1000 send=2000 close=last [hold=1]
-//!   netpeer tcp-client addr=127.0.0.1 port=P comm=tcpcli send=1000 recv=2000 close=first|last|rst [hold=1]
+//!   netpeer tcp-server addr=127.0.0.1 comm=tcpsrv recv=1000 send=2000 close=MODE [hold=1]
+//!   netpeer tcp-client addr=127.0.0.1 port=P comm=tcpcli send=1000 recv=2000 close=MODE [hold=1]
+//!       close=shutdown|at-once|rst (first to close), after-fin|after-close
+//!       (second): see tcp_close.rs
 //!   netpeer tcp-churn addr=127.0.0.1 count=N comm=churn [reset=1]
 //!   netpeer tcp-hold addr=127.0.0.1 count=N comm=tcphold [reset=1]
 //!   netpeer tcp-live addr=127.0.0.1 comm=tcplive
@@ -17,9 +19,11 @@
 //!   netpeer udp-flood addr=127.0.0.1 count=N size=A comm=udpflood
 //!   netpeer udp-pair addr=127.0.0.1 comm=udppair sockets=K count=N size=A
 //!
-//! hold=1 prints HOLDING after the exchange and waits for a line on stdin.
+//! hold=1 prints HOLDING after the exchange (TCP: once everything this end
+//! sent is acknowledged) and waits for a line on stdin.
 
 mod args;
+mod proc_net;
 mod report;
 mod tcp_close;
 mod tcp_exchange;
@@ -29,6 +33,7 @@ mod tcp_socket;
 mod udp_exchange;
 mod udp_many;
 mod udp_socket;
+mod wait;
 
 use args::Args;
 use report::fail;
