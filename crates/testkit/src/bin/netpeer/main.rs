@@ -12,7 +12,8 @@
 //!   netpeer tcp-live addr=127.0.0.1 comm=tcplive
 //!       one connection to itself, kept open; stdin lines drive it:
 //!       "send N" (client to server), "reply N" (server to client), "close";
-//!       each command is acknowledged with a DONE line
+//!       each command is acknowledged with a DONE line once both sockets'
+//!       counters are final for it
 //!
 //!   netpeer udp-receiver addr=127.0.0.1 comm=udprcv count=N recv=recvfrom|recv reply=M size=B [peek=1]
 //!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom [tolerate=1]

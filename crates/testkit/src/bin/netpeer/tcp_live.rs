@@ -6,10 +6,12 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use crate::args::Args;
 use crate::report::{fail, say};
-use crate::tcp_socket::read_to_end_or_reset;
+use crate::tcp_socket::{read_to_end_or_reset, shutdown_write, wait_all_acknowledged, wait_closed};
 
 /// stdin lines drive it: "send N" (client to server), "reply N" (server to
-/// client), "close"; each command is acknowledged with a DONE line.
+/// client), "close". Each command is acknowledged with a DONE line once
+/// both sockets' counters are final for it: the data read by the receiving
+/// socket and acknowledged to the sending one.
 pub fn tcp_live(args: &Args) {
     let listener = TcpListener::bind(SocketAddr::new(args.addr(), 0)).unwrap_or_else(|e| fail(format!("bind: {e}")));
     let target = listener
@@ -40,11 +42,20 @@ pub fn tcp_live(args: &Args) {
             .unwrap_or_else(|e| fail(format!("write: {e}")));
         to.read_exact(&mut buffer[..size])
             .unwrap_or_else(|e| fail(format!("read: {e}")));
+        wait_all_acknowledged(from);
         say(format!("DONE {command} {size}"));
     }
+    // The client closes first and both ends count the other's FIN (see
+    // tcp_close): client shutdown, server reads EOF and shuts down, each
+    // socket reaches TCP_CLOSE while held.
     let before = testkit::realtime_ns();
-    drop(client);
+    shutdown_write(&client);
     read_to_end_or_reset(&mut server);
+    shutdown_write(&server);
+    read_to_end_or_reset(&mut client);
+    wait_closed(&client);
+    wait_closed(&server);
+    drop(client);
     drop(server);
     say(format!("CLOSED before={before} after={}", testkit::realtime_ns()));
 }
