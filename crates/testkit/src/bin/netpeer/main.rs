@@ -16,8 +16,8 @@
 //!       counters are final for it
 //!
 //!   netpeer udp-receiver addr=127.0.0.1 comm=udprcv count=N recv=recvfrom|recv reply=M size=B [peek=1]
-//!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom [tolerate=1]
-//!   netpeer udp-flood addr=127.0.0.1 count=N size=A comm=udpflood
+//!   netpeer udp-sender addr=127.0.0.1 port=P comm=udpsnd count=N size=A connect=0|1 recv=M recvmode=recv|recvfrom [tolerate=1] [stamps=1]
+//!   netpeer udp-flood addr=127.0.0.1 count=N size=A comm=udpflood [hold=1]
 //!   netpeer udp-pair addr=127.0.0.1 comm=udppair sockets=K count=N size=A
 //!
 //! hold=1 prints HOLDING after the exchange (TCP: once everything this end

@@ -5,9 +5,13 @@
 //! datagrams of `size` bytes to the last source (recvfrom mode). The sender
 //! never calls bind() (the kernel autobinds it), sends `count` datagrams
 //! (sendto, or send after connect), then takes `recv` replies. peek=1 makes
-//! the receiver peek (MSG_PEEK) at each datagram before taking it;
-//! tolerate=1 makes the sender go on after a failed send and report how
-//! many succeeded.
+//! the receiver peek (MSG_PEEK) at each datagram before taking it.
+//! tolerate=1 (a connected sender whose peer port is closed) makes the
+//! sender go on after a failed send and report how many succeeded; after
+//! each send that succeeded it waits until the ICMP port unreachable it
+//! provoked is pending on the socket, so the next send fails with it and
+//! sends alternate: sent, refused, sent, ... stamps=1 makes the sender print
+//! the wall clock around each send (`CALL n= before= after=`).
 
 use std::net::SocketAddr;
 
@@ -51,15 +55,24 @@ pub fn udp_sender(args: &Args) {
     let data = vec![b's'; args.number("size", 100)];
     let tolerate = args.flag("tolerate");
     let mut succeeded = 0;
+    let mut calls = Vec::new();
     for _ in 0..args.number("count", 1) {
         let destination = if connected { None } else { Some(target) };
+        let before = testkit::realtime_ns();
         if tolerate {
-            succeeded += usize::from(socket.try_send(&data, destination).is_ok());
-            // Let an ICMP error come back before the next send.
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            if socket.try_send(&data, destination).is_ok() {
+                succeeded += 1;
+                socket.wait_for_pending_error();
+            }
         } else {
             socket.send(&data, destination);
             succeeded += 1;
+        }
+        calls.push((before, testkit::realtime_ns()));
+    }
+    if args.flag("stamps") {
+        for (n, (before, after)) in calls.iter().enumerate() {
+            say(format!("CALL n={} before={before} after={after}", n + 1));
         }
     }
     say(format!(

@@ -141,6 +141,25 @@ impl Udp {
         }
     }
 
+    /// Waits until an error is pending on the socket (an ICMP error of a
+    /// connected socket), without taking it: the next send then fails with
+    /// it. A minute without one ends the run.
+    pub fn wait_for_pending_error(&self) {
+        let mut watched = libc::pollfd {
+            fd: self.0,
+            events: 0,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; POLLERR is reported whatever `events` asks.
+        let ready = unsafe { libc::poll(&raw mut watched, 1, 60_000) };
+        if ready != 1 || watched.revents & libc::POLLERR == 0 {
+            fail(format!(
+                "no error pending on the socket within 60 s (poll: {ready}, revents {:#x})",
+                watched.revents
+            ));
+        }
+    }
+
     /// Looks at the next datagram without taking it.
     pub fn peek(&self, buffer: &mut [u8]) {
         // SAFETY: a valid buffer of the size passed.
