@@ -3,6 +3,7 @@
 //! independently from the spec, and drives real loopback traffic through
 //! the `netpeer` helper.
 
+pub mod blocked;
 pub mod caps;
 pub mod cgroup;
 pub mod dl;
