@@ -20,6 +20,8 @@ pub trait EventAbi: Copy + Send + Sync + 'static {
     fn zeroed() -> Self;
     /// `k=v` words for test output: ports, owner, totals.
     fn describe(&self) -> String;
+    /// The socket's local port (SPT).
+    fn local_port(&self) -> u16;
 }
 
 /// Every byte zero (what the libraries return after cleanup()).
