@@ -81,6 +81,23 @@ impl<E: EventAbi> Drop for Session<'_, E> {
 /// beyond any stall of a loaded machine; reaching it is a failure.
 pub const CAUGHT_UP_LIMIT: Duration = Duration::from_secs(60);
 
+/// Waits until `stats` say the polling thread has taken every record the
+/// BPF programs emitted so far; panics after [`CAUGHT_UP_LIMIT`].
+pub fn wait_caught_up(stats: impl Fn() -> Stats) {
+    let began = Instant::now();
+    loop {
+        let now = stats();
+        if now.caught_up() {
+            return;
+        }
+        assert!(
+            began.elapsed() < CAUGHT_UP_LIMIT,
+            "the polling thread did not take every emitted record within {CAUGHT_UP_LIMIT:?}: {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Result codes of the timed dequeue.
 pub const GOT_EVENT: i32 = 1;
 pub const TIMED_OUT: i32 = 0;
@@ -273,18 +290,7 @@ impl<E: EventAbi> Library<E> {
     /// (see [`Stats::caught_up`]): everything the traffic before this call
     /// produced is then in the queue. Panics after `CAUGHT_UP_LIMIT`.
     pub fn wait_caught_up(&self) {
-        let began = Instant::now();
-        loop {
-            let stats = self.stats();
-            if stats.caught_up() {
-                return;
-            }
-            assert!(
-                began.elapsed() < CAUGHT_UP_LIMIT,
-                "the polling thread did not take every emitted record within {CAUGHT_UP_LIMIT:?}: {stats:?}"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_caught_up(|| self.stats());
     }
 
     /// Every matching event emitted so far, without waiting for more: waits

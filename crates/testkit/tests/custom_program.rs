@@ -23,9 +23,11 @@ fn a_custom_program_is_said_once_and_names_the_filter() {
     let said: Vec<&str> = stderr.lines().collect();
     assert_eq!(
         said,
-        ["libtcpEvent: the 82-byte BCC program passed to AddProbe is not the stock one and is not compiled: \
+        [
+            "libtcpEvent: the 82-byte BCC program passed to AddProbe is not the stock one and is not compiled: \
           the built-in program runs and reports every connection; to filter, use EBPF_INTERCEPTOR_TCP_FILTER \
-          or tcpEvent_SetFilter (said once)"],
+          or tcpEvent_SetFilter (said once)"
+        ],
         "{stderr}"
     );
 }

@@ -34,7 +34,8 @@ poweroff -f
 
 /// The init script that runs `suite` (a command line).
 pub fn init_script(suite: &str) -> String {
-    INIT.replace("{modules}", super::modules::LOAD).replace("{suite}", suite)
+    INIT.replace("{modules}", super::modules::LOAD)
+        .replace("{suite}", suite)
 }
 
 /// Host tools the suites run inside the guest (with their libraries).

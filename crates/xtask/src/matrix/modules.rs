@@ -27,7 +27,10 @@ fi"#;
 
 /// A module's name as the kernel spells it (dashes are underscores).
 fn module_name(file: &Path) -> String {
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     name.split(".ko").next().unwrap_or_default().replace('-', "_")
 }
 
@@ -76,15 +79,13 @@ fn depends(bytes: &[u8]) -> Vec<String> {
 }
 
 /// Adds `name` after its dependencies to `order` (depth first).
-fn resolve(
-    name: &str,
-    files: &BTreeMap<String, PathBuf>,
-    order: &mut Vec<(String, Vec<u8>)>,
-) -> Result<(), String> {
+fn resolve(name: &str, files: &BTreeMap<String, PathBuf>, order: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
     if order.iter().any(|(done, _)| done == name) {
         return Ok(());
     }
-    let file = files.get(name).ok_or(format!("module {name} is not in the kernel package"))?;
+    let file = files
+        .get(name)
+        .ok_or(format!("module {name} is not in the kernel package"))?;
     let bytes = read_module(file)?;
     for dependency in depends(&bytes) {
         resolve(&dependency, files, order)?;
@@ -96,7 +97,10 @@ fn resolve(
 /// The modules of the kernel whose vmlinuz is `vmlinuz` (in its unpacked
 /// package), as a gzipped cpio archive to append to the initramfs.
 pub fn modules_archive(work: &Path, vmlinuz: &Path) -> Result<PathBuf, String> {
-    let unpacked = vmlinuz.parent().and_then(Path::parent).ok_or("vmlinuz outside a package")?;
+    let unpacked = vmlinuz
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("vmlinuz outside a package")?;
     let release = vmlinuz
         .file_name()
         .map(|n| n.to_string_lossy().trim_start_matches("vmlinuz-").to_owned())
