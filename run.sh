@@ -11,6 +11,9 @@
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
+#   ./run.sh soak N    install, then run the host suites N times in a row (default 20) while
+#                      stress-ng loads every CPU; per-round results and a summary, non-zero
+#                      exit on any failure (not part of test; SOAK_LOAD="cmd ..." replaces the load)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -22,6 +25,8 @@ BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreuti
 TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring nftables iproute2)
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
+# The soak loads the machine while the suites run.
+SOAK_PACKAGES=(stress-ng)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
 HEADERS=(include/tcpEvent.h include/udpEvent.h)
 
@@ -47,6 +52,7 @@ setup() {
     case "${1:-}" in
         test) packages+=("${TEST_PACKAGES[@]}") ;;
         bench) packages+=("${BENCH_PACKAGES[@]}") ;;
+        soak) packages+=("${SOAK_PACKAGES[@]}") ;;
     esac
     missing=$(missing_packages "${packages[@]}")
     if [ -n "$missing" ]; then
@@ -112,6 +118,73 @@ bench() {
     target/release/interceptor-bench --out crates/bench/RESULTS.md
 }
 
+# The host suites N times in a row on a deliberately loaded machine: a test
+# that depends on timing fails here sooner or later; a correct suite never.
+soak() {
+    local rounds=${1:-20}
+    if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+        echo "run.sh soak: N is a number of rounds, got '$rounds'" >&2
+        exit 2
+    fi
+    setup soak
+    install_libraries
+    local load=${SOAK_LOAD:-stress-ng --cpu $(nproc) --quiet}
+    local logs=target/soak
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    log "building the tests before loading the machine"
+    if ! cargo test --release --workspace --locked --no-run >"$logs/build.log" 2>&1; then
+        cat "$logs/build.log" >&2
+        exit 1
+    fi
+    # In a process group of its own, so that stopping it stops every worker.
+    setsid $load >"$logs/load.log" 2>&1 &
+    local load_pid=$!
+    trap 'kill -TERM -- -'"$load_pid"' 2>/dev/null || true' EXIT
+    log "soak: $rounds rounds of 'cargo test --release --workspace' under: $load"
+    local round failed_rounds=0 began=$SECONDS round_began failures all_failures=""
+    for ((round = 1; round <= rounds; round++)); do
+        round_began=$SECONDS
+        # A round takes about a minute; one that hangs is ended (with every
+        # process it started: timeout signals its whole process group).
+        if timeout --kill-after=30 1800 cargo test --release --workspace --locked --no-fail-fast \
+            >"$logs/round-$round.log" 2>&1; then
+            printf 'soak round %d/%d: passed in %d s (load average %s)\n' "$round" "$rounds" \
+                $((SECONDS - round_began)) "$(cut -d' ' -f1 /proc/loadavg)"
+        else
+            failures=$(soak_failures "$logs/round-$round.log")
+            failed_rounds=$((failed_rounds + 1))
+            all_failures+="${failures:-?::?}"$'\n'
+            printf 'soak round %d/%d: FAILED in %d s (load average %s): %s (log: %s)\n' "$round" "$rounds" \
+                $((SECONDS - round_began)) "$(cut -d' ' -f1 /proc/loadavg)" "$(echo ${failures:-?})" \
+                "$logs/round-$round.log"
+        fi
+    done
+    kill -TERM -- -"$load_pid" 2>/dev/null || true
+    wait "$load_pid" 2>/dev/null || true
+    trap - EXIT
+    printf '\nsoak summary: %d rounds in %d min %d s under "%s": %d failed\n' \
+        "$rounds" $(((SECONDS - began) / 60)) $(((SECONDS - began) % 60)) "$load" "$failed_rounds"
+    if [ "$failed_rounds" -gt 0 ]; then
+        echo "failed tests (number of rounds):"
+        printf '%s' "$all_failures" | grep -v '^$' | sort | uniq -c | sort -rn
+        exit 1
+    fi
+}
+
+# The failing tests of one round's log, one per line as binary::test (a
+# binary that failed without a failing test, e.g. a crash: binary::?). Each
+# failed test has a "---- name stdout ----" section: its "test name ..."
+# line may be cut by output of the processes it ran.
+soak_failures() {
+    awk '
+        /^ +Running / { binary = $NF; gsub(/[()]/, "", binary); sub(/.*\//, "", binary); sub(/-[0-9a-f]+$/, "", binary); named = 0 }
+        /^ +Doc-tests / { binary = "doc-tests " $2; named = 0 }
+        /^---- .* stdout ----$/ { print binary "::" $2; named = 1 }
+        /^error: test failed/ && !named { print binary "::?" }
+    ' "$1"
+}
+
 case "${1:-}" in
     monitor) monitor ;;
     test) run_tests ;;
@@ -120,9 +193,10 @@ case "${1:-}" in
     install) setup; install_libraries ;;
     headers) headers ;;
     bench) require_root bench; bench ;;
+    soak) require_root soak; shift; soak "$@" ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
     *)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -16,7 +16,7 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::time::Duration;
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, with_env};
+use common::{EVENT_WAIT, NETPEER, with_env};
 use testkit::cgroup::TestCgroup;
 use testkit::extended::{Extended, ExtendedEvent, TcpEventEx, UdpEventEx};
 use testkit::inprocess::{SERVER_THREAD, datagrams, exchange_on, netns_inode};
@@ -292,8 +292,8 @@ fn leak(flow: &str, side: &str) -> &'static str {
     Box::leak(format!("{flow}.{side}").into_boxed_str())
 }
 
-/// The events of `sockets`, counted per socket name, after the expected
-/// number came and a settle proved no more would.
+/// The events of `sockets`, counted per socket name: the expected number,
+/// and any further one emitted so far (the traffic has ended).
 fn counted<X: ExtendedEvent>(
     ex: &Extended<X>,
     sockets: &[Socket],
@@ -306,7 +306,7 @@ fn counted<X: ExtendedEvent>(
             .map(|s| s.name)
     };
     let mut events = ex.collect(|e| name_of(e).is_some(), expected_events, EVENT_WAIT);
-    events.extend(ex.collect(|e| name_of(e).is_some(), 1, SETTLE));
+    events.extend(ex.collect_emitted(|e| name_of(e).is_some()));
     let mut counts = BTreeMap::new();
     for event in &events {
         *counts.entry(name_of(event).unwrap_or("?")).or_insert(0) += 1;
