@@ -34,13 +34,14 @@ use args::{Cli, Command};
 use failure::{FAILED, USAGE};
 use run::TraceCommand;
 use signals::StopSignals;
+use summary::say;
 
 fn main() -> ExitCode {
     // Before any thread exists, so every thread inherits the mask.
     let signals = match StopSignals::block() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("ebpf-interceptor: cannot block signals: {e}");
+            say(format_args!("ebpf-interceptor: cannot block signals: {e}"));
             return ExitCode::from(FAILED);
         }
     };
@@ -85,7 +86,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("ebpf-interceptor: {}", failure.message);
+            say(format_args!("ebpf-interceptor: {}", failure.message));
             ExitCode::from(failure.code)
         }
     }

@@ -14,7 +14,7 @@ use crate::filters;
 use crate::otlp::{self, Exporter};
 use crate::output::{Printer, Protocols};
 use crate::signals::StopSignals;
-use crate::summary::{otlp_line, tracer_line};
+use crate::summary::{otlp_line, say, tracer_line};
 use crate::tracing::{CHANNEL_CAPACITY, Message, Running, TracerSettings};
 
 /// A tracing command, whichever protocols it traces.
@@ -44,7 +44,7 @@ impl Stop {
             Self::Count => "stopped at --count".to_owned(),
             Self::Duration => "stopped at --duration".to_owned(),
             Self::OutputClosed => "stopped: stdout was closed".to_owned(),
-            Self::TracerEnded(protocol) => format!("stopped: the {protocol} tracer ended"),
+            Self::TracerEnded(protocol) => format!("stopped: the {protocol} tracer ended unexpectedly"),
         }
     }
 }
@@ -132,7 +132,7 @@ pub fn trace(command: TraceCommand, signals: StopSignals) -> Result<(), Failure>
         tcp: settings.tcp.is_some(),
         udp: settings.udp.is_some(),
     };
-    eprintln!("{}", status_line(protocols, &running, &filter, exporter.as_ref()));
+    say(status_line(protocols, &running, &filter, exporter.as_ref()));
     let ipv4_only = common.filters.ipv4 && !common.filters.ipv6;
     let mut sinks = Sinks {
         printer: Printer::new(common.output, protocols, ipv4_only, BufWriter::new(io::stdout().lock())),
@@ -148,21 +148,24 @@ pub fn trace(command: TraceCommand, signals: StopSignals) -> Result<(), Failure>
         Err(e) => output_error(e)?.unwrap_or(Stop::OutputClosed),
     };
     drain(&messages, &mut sinks, running, &mut finals)?;
-    eprintln!(
+    say(format_args!(
         "ebpf-interceptor: {} after {:.1} s: {} events",
         stop.describe(),
         started.elapsed().as_secs_f64(),
         sinks.events
-    );
+    ));
     for (protocol, stats) in &finals {
-        eprintln!("{}", tracer_line("", protocol, stats));
+        say(tracer_line("", protocol, stats));
     }
     if let Some(exporter) = sinks.exporter.take() {
         let url = exporter.url().to_owned();
         let counters = exporter.finish(otlp::FLUSH_TIMEOUT);
-        eprintln!("{}", otlp_line("", &counters, &url));
+        say(otlp_line("", &counters, &url));
     }
-    Ok(())
+    match stop {
+        Stop::TracerEnded(_) => Err(Failure::failed(stop.describe())),
+        _ => Ok(()),
+    }
 }
 
 fn status_line(protocols: Protocols, running: &Running, filter: &str, exporter: Option<&Exporter>) -> String {
@@ -211,7 +214,7 @@ fn consume<W: Write>(
         let mut message = match received {
             Ok(message) => Some(message),
             Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => return Ok(Stop::TracerEnded("last")),
+            Err(RecvTimeoutError::Disconnected) => return Ok(Stop::TracerEnded("every")),
         };
         while let Some(current) = message.take() {
             let stop = match current {
@@ -246,10 +249,10 @@ fn consume<W: Write>(
 
 fn print_stats(running: &Running, exporter: Option<&Exporter>) {
     for (protocol, stats) in running.stats() {
-        eprintln!("{}", tracer_line("stats: ", protocol, &stats));
+        say(tracer_line("stats: ", protocol, &stats));
     }
     if let Some(exporter) = exporter {
-        eprintln!("{}", otlp_line("stats: ", &exporter.counters(), exporter.url()));
+        say(otlp_line("stats: ", &exporter.counters(), exporter.url()));
     }
 }
 

@@ -30,3 +30,10 @@ pub fn otlp_line(label: &str, counters: &Counters, url: &str) -> String {
         counters.exported, counters.dropped, counters.failed, counters.requests, counters.pending
     )
 }
+
+/// One line on stderr. A closed or broken stderr is not a reason to stop
+/// (eprintln! would panic), so the error is ignored.
+pub fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

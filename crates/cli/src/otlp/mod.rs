@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use ebpf_interceptor::Event;
 
 use crate::args::OtlpArgs;
+use crate::summary::say;
 pub use buffer::Counters;
 use buffer::{Buffer, Next, Outcome};
 use endpoint::Endpoint;
@@ -155,21 +156,21 @@ struct FailureReport {
 impl FailureReport {
     fn failed(&mut self, why: &str, failed_so_far: u64) {
         if self.failing_since.is_none() {
-            eprintln!(
+            say(format_args!(
                 "ebpf-interceptor: otlp: export to {} failed: {why}; retrying with backoff (counted as failed; the oldest batches are dropped when the buffer is full)",
                 self.url
-            );
+            ));
             self.failing_since = Some(failed_so_far);
         }
     }
 
     fn recovered(&mut self, failed_so_far: u64) {
         if let Some(before) = self.failing_since.take() {
-            eprintln!(
+            say(format_args!(
                 "ebpf-interceptor: otlp: exporting to {} again after {} failed requests",
                 self.url,
                 failed_so_far - before
-            );
+            ));
         }
     }
 }
@@ -200,13 +201,13 @@ fn send_loop(buffer: &Buffer, config: &Config) {
             }
             Ok(response) => {
                 let answer = String::from_utf8_lossy(&response.body);
-                eprintln!(
+                say(format_args!(
                     "ebpf-interceptor: otlp: {} refused a batch of {} records with HTTP {} ({}); dropped",
                     report.url,
                     batch.len(),
                     response.status,
                     answer.chars().take(200).collect::<String>().trim()
-                );
+                ));
                 Outcome::Failed { retry_in: None }
             }
             Err(e) => {

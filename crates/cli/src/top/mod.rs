@@ -14,7 +14,7 @@ use crate::args::{SortKey, TopArgs};
 use crate::failure::Failure;
 use crate::filters;
 use crate::signals::StopSignals;
-use crate::summary::tracer_line;
+use crate::summary::{say, tracer_line};
 use crate::time_text::rfc3339_nanos;
 use crate::tracing::{CHANNEL_CAPACITY, Message, Running, TracerSettings};
 use accounting::Accounting;
@@ -112,10 +112,10 @@ pub fn run(args: TopArgs, signals: StopSignals) -> Result<(), Failure> {
             .map_err(|e| Failure::failed(format!("cannot read keys: {e}")))?;
         Display::Screen(screen)
     } else {
-        eprintln!(
+        say(format_args!(
             "ebpf-interceptor: top: tracing TCP and UDP, a table every {:.1} s, Ctrl-C to stop",
             interval.as_secs_f64()
-        );
+        ));
         Display::Plain
     };
     drop(channel);
@@ -138,14 +138,14 @@ pub fn run(args: TopArgs, signals: StopSignals) -> Result<(), Failure> {
     );
     // Leave the alternate screen before anything goes to stderr.
     drop(display);
-    let reason = outcome?;
     finish(&messages, running, &mut finals);
-    eprintln!(
+    let reason = outcome?;
+    say(format_args!(
         "ebpf-interceptor: top {reason} after {:.1} s",
         origin.1.elapsed().as_secs_f64()
-    );
+    ));
     for (protocol, stats) in &finals {
-        eprintln!("{}", tracer_line("", protocol, stats));
+        say(tracer_line("", protocol, stats));
     }
     Ok(())
 }
@@ -197,7 +197,7 @@ fn refresh_loop(
             Ok(Message::Key(_)) => {}
             Ok(Message::Ended { protocol, stats }) => {
                 finals.push((protocol, stats));
-                return Ok(format!("stopped: the {protocol} tracer ended"));
+                return Err(Failure::failed(format!("the {protocol} tracer ended unexpectedly")));
             }
             Err(RecvTimeoutError::Disconnected) => return Ok("stopped".to_owned()),
             Err(RecvTimeoutError::Timeout) => {
