@@ -154,6 +154,8 @@ pub fn trace(command: TraceCommand, signals: StopSignals) -> Result<(), Failure>
         started.elapsed().as_secs_f64(),
         sinks.events
     ));
+    // TCP first, whichever reader ended first.
+    finals.sort_by_key(|(protocol, _)| *protocol);
     for (protocol, stats) in &finals {
         say(tracer_line("", protocol, stats));
     }

@@ -96,13 +96,19 @@ impl Buffer {
     /// Adds a record (from the tracing loop; never blocks on the network).
     pub fn push(&self, record: Record) {
         let mut state = self.lock();
-        if state.filling.is_empty() {
+        // A first record starts the batch's clock, which the sender must
+        // learn of; a full batch is ready at once.
+        let started = state.filling.is_empty();
+        if started {
             state.filling_since = Some(Instant::now());
         }
         state.filling.push(record);
-        if state.filling.len() >= self.batch_size {
+        let full = state.filling.len() >= self.batch_size;
+        if full {
             self.seal(&mut state);
-            drop(state);
+        }
+        drop(state);
+        if started || full {
             self.changed.notify_all();
         }
     }
@@ -327,6 +333,19 @@ mod tests {
         buffer.settle(batch, Outcome::Accepted { rejected: 0 });
         assert!(buffer.wait_flushed(Instant::now()));
         assert!(matches!(buffer.take(), Next::Done));
+    }
+
+    #[test]
+    fn a_sender_already_waiting_gets_a_partial_batch_at_its_delay() {
+        let buffer = std::sync::Arc::new(Buffer::new(100, Duration::from_millis(20), 4));
+        let sender = {
+            let buffer = std::sync::Arc::clone(&buffer);
+            std::thread::spawn(move || take_now(&buffer).len())
+        };
+        // Let the sender block on an empty buffer first.
+        std::thread::sleep(Duration::from_millis(50));
+        buffer.push(record());
+        assert_eq!(sender.join().unwrap(), 1);
     }
 
     #[test]

@@ -144,6 +144,7 @@ pub fn run(args: TopArgs, signals: StopSignals) -> Result<(), Failure> {
         "ebpf-interceptor: top {reason} after {:.1} s",
         origin.1.elapsed().as_secs_f64()
     ));
+    finals.sort_by_key(|(protocol, _)| *protocol);
     for (protocol, stats) in &finals {
         say(tracer_line("", protocol, stats));
     }
