@@ -2,12 +2,14 @@
 # One entry point for people and CI (run as root: it installs packages,
 # loads BPF programs and installs into /opt/RealTimeKql).
 #
-#   ./run.sh monitor   set up, build, install, then run the live TCP and UDP monitor
+#   ./run.sh monitor   set up, build, install, then run `ebpf-interceptor` (every TCP and UDP event)
 #   ./run.sh test      set up, build, install, then run every check and test,
 #                      including the kernel matrix (host + Debian kernels in QEMU)
-#   ./run.sh setup     install the Debian packages the build and tests need
-#   ./run.sh build     build the libraries (release)
+#   ./run.sh setup     install the Debian packages the build needs (`setup test`:
+#                      also what the tests need, and the OTLP receiver's venv)
+#   ./run.sh build     build the libraries and the command (release)
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
+#                      and the command into $BIN_DIR
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
@@ -18,11 +20,23 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PREFIX=${PREFIX:-/opt/RealTimeKql}
+# Where the ebpf-interceptor command goes (on PATH).
+BIN_DIR=${BIN_DIR:-/usr/local/bin}
+CACHE_DIR=/var/cache/ebpf-event-interceptor
 # clang compiles the BPF programs; libelf, zlib and pkg-config are what
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
 # The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
-TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring nftables iproute2)
+# The extended-event tests: nftables (dropped segments), iproute2 (network
+# namespaces). The command's tests: tmux (top, interactively),
+# python3-venv and libpython3.11 (the OTLP receiver, rotel, whose agent
+# binary links libpython3.11).
+TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring
+    nftables tmux iproute2 python3-venv libpython3.11)
+# The OTLP receiver the export tests post to: pinned, installed from cached
+# wheels (downloaded from PyPI once).
+ROTEL_VENV=$CACHE_DIR/rotel-venv
+ROTEL_REQUIREMENTS=crates/testkit/otlp-receiver-requirements.txt
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
 # The soak loads the machine while the suites run.
@@ -61,10 +75,33 @@ setup() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
     fi
     command -v cargo >/dev/null || { echo "run.sh: cargo (rustup) is required" >&2; exit 1; }
+    if [ "${1:-}" = test ]; then
+        otlp_receiver
+    fi
+}
+
+# Creates (or, when the pinned requirements changed, recreates) the venv
+# holding rotel, from wheels cached in $CACHE_DIR/wheels; only missing
+# wheels are downloaded.
+otlp_receiver() {
+    local wheels="$CACHE_DIR/wheels" stamp="$ROTEL_VENV/.requirements"
+    if [ -x "$ROTEL_VENV/bin/python" ] && cmp -s "$ROTEL_REQUIREMENTS" "$stamp"; then
+        return
+    fi
+    log "OTLP receiver for the tests: rotel (pinned) into $ROTEL_VENV"
+    mkdir -p "$wheels"
+    rm -rf "$ROTEL_VENV"
+    /usr/bin/python3 -m venv "$ROTEL_VENV"
+    local pip=("$ROTEL_VENV/bin/pip" --disable-pip-version-check -q)
+    if ! "${pip[@]}" install --no-index --find-links "$wheels" --require-hashes -r "$ROTEL_REQUIREMENTS" 2>/dev/null; then
+        "${pip[@]}" download --only-binary=:all: --require-hashes -r "$ROTEL_REQUIREMENTS" -d "$wheels"
+        "${pip[@]}" install --no-index --find-links "$wheels" --require-hashes -r "$ROTEL_REQUIREMENTS"
+    fi
+    cp "$ROTEL_REQUIREMENTS" "$stamp"
 }
 
 build() {
-    log "building the libraries (release)"
+    log "building the libraries and the command (release)"
     cargo build --release --workspace --locked
 }
 
@@ -77,15 +114,16 @@ install_libraries() {
         install -m 0755 "target/release/$lib" "$PREFIX/lib/$lib"
     done
     install -m 0644 "${HEADERS[@]}" "$PREFIX/include/"
+    log "installing the command into $BIN_DIR"
+    install -d "$BIN_DIR"
+    install -m 0755 target/release/ebpf-interceptor "$BIN_DIR/ebpf-interceptor"
 }
 
 monitor() {
     setup
     install_libraries
-    log "building examples/net_monitor.c against $PREFIX (gcc -ldl)"
-    gcc -Wall -o target/net_monitor examples/net_monitor.c -I"$PREFIX/include" -ldl -lpthread
-    log "monitoring TCP connections and UDP traffic; Ctrl+C stops"
-    exec target/net_monitor
+    log "tracing TCP connections and UDP traffic with $BIN_DIR/ebpf-interceptor; Ctrl+C stops"
+    exec "$BIN_DIR/ebpf-interceptor"
 }
 
 run_tests() {
@@ -188,7 +226,7 @@ soak_failures() {
 case "${1:-}" in
     monitor) monitor ;;
     test) run_tests ;;
-    setup) setup ;;
+    setup) setup "${2:-}" ;;
     build) build ;;
     install) setup; install_libraries ;;
     headers) headers ;;
@@ -196,7 +234,7 @@ case "${1:-}" in
     soak) require_root soak; shift; soak "$@" ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
     *)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
