@@ -16,6 +16,7 @@
 #   ./run.sh soak N    install, then run the host suites N times in a row (default 20) while
 #                      stress-ng loads every CPU; per-round results and a summary, non-zero
 #                      exit on any failure (not part of test; SOAK_LOAD="cmd ..." replaces the load)
+#   ./run.sh python-tests  only the Python binding's tests (bindings/python), against a fresh build
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -137,7 +138,32 @@ run_tests() {
     # each library is a process-wide singleton): RUST_TEST_THREADS=1 comes
     # from .cargo/config.toml.
     cargo test --release --workspace --locked
+    python_tests
     matrix
+}
+
+# The Python binding (bindings/python) against the libraries just built: a
+# venv cached under /var/cache from Debian's python3, its pinned test tools
+# from a wheel cache (filled from PyPI once), the package pip-installed.
+python_tests() {
+    local cache=/var/cache/ebpf-event-interceptor
+    local venv=$cache/python-venv wheels=$cache/wheels lib_dir=$PWD/target/release
+    local requirements=bindings/python/requirements-test.txt missing
+    local pip=("$venv/bin/pip" -q --disable-pip-version-check)
+    missing=$(missing_packages python3 python3-venv bpftool)
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+    log "Python binding: pytest in $venv against $lib_dir"
+    [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+    if ! "${pip[@]}" install --no-index --find-links "$wheels" -r "$requirements" 2>/dev/null; then
+        "${pip[@]}" download -d "$wheels" -r "$requirements"
+        "${pip[@]}" install --no-index --find-links "$wheels" -r "$requirements"
+    fi
+    "${pip[@]}" install --no-index --no-build-isolation --force-reinstall --no-deps ./bindings/python
+    # From the tests' directory, so that the installed package is the one imported.
+    (cd bindings/python && EBPF_INTERCEPTOR_LIB_DIR="$lib_dir" "$venv/bin/python" -m pytest -p no:cacheprovider tests)
 }
 
 matrix() {
@@ -233,8 +259,9 @@ case "${1:-}" in
     bench) require_root bench; bench ;;
     soak) require_root soak; shift; soak "$@" ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
+    python-tests) require_root python-tests; setup; build; python_tests ;;
     *)
-        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
