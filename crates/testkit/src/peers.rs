@@ -117,13 +117,40 @@ pub enum CloseOrder {
 
 impl CloseOrder {
     /// netpeer's close= modes: (server, client).
-    fn modes(self) -> (&'static str, &'static str) {
+    pub fn modes(self) -> (&'static str, &'static str) {
         match self {
             Self::ClientFirst => ("after-fin", "shutdown"),
             Self::ClientFirstAtOnce => ("after-close", "at-once"),
             Self::ServerFirst => ("shutdown", "after-fin"),
             Self::ServerFirstAtOnce => ("at-once", "after-close"),
             Self::ClientReset => ("after-fin", "rst"),
+        }
+    }
+
+    /// (client rx, client tx), (server rx, server tx) at TCP_CLOSE, from
+    /// the kernel's byte accounting (tcp_sock bytes_received / bytes_acked):
+    /// a received FIN adds 1 to bytes_received; bytes_acked adds 1 for the
+    /// client's SYN (acked by the SYN-ACK) and 1 for an acked FIN. The server's
+    /// SYN-ACK is not counted. An RST close sends no FIN. The kernel's rule for
+    /// the peer's FIN: rx_b includes it only if it arrived before the socket
+    /// reached TCP_CLOSE, which the close order decides (peers.rs, CloseOrder).
+    pub fn expected_bytes(self, client_sends: usize, server_sends: usize) -> ((u64, u64), (u64, u64)) {
+        let (c, s) = (client_sends as u64, server_sends as u64);
+        match self {
+            // The first to close shut down its sending side only, so its socket
+            // waited in FIN_WAIT2 for the peer's FIN: both count the other's FIN.
+            CloseOrder::ClientFirst | CloseOrder::ServerFirst => ((s + 1, c + 2), (c + 1, s + 1)),
+            // The client close()d at once: its orphan in FIN_WAIT1 got the
+            // server's ACK without a FIN and became a FIN_WAIT2 timewait socket
+            // at once (tcp_rcv_state_process -> tcp_time_wait(sk, TCP_FIN_WAIT2,
+            // ...) -> tcp_done): TCP_CLOSE came before the server's FIN, which
+            // only the timewait socket saw. Its own FIN was acked.
+            CloseOrder::ClientFirstAtOnce => ((s, c + 2), (c + 1, s + 1)),
+            // The same kernel path for the server's orphan.
+            CloseOrder::ServerFirstAtOnce => ((s + 1, c + 2), (c, s + 1)),
+            // Everything sent was acknowledged before the RST (the peers wait
+            // for it), no FIN either way.
+            CloseOrder::ClientReset => ((s, c + 1), (c, s)),
         }
     }
 }

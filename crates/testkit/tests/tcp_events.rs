@@ -29,33 +29,6 @@ const IPV6: Sides = Sides {
     server_addrs: "::1",
 };
 
-/// The kernel's byte accounting (tcp_sock bytes_received / bytes_acked):
-/// a received FIN adds 1 to bytes_received; bytes_acked adds 1 for the
-/// client's SYN (acked by the SYN-ACK) and 1 for an acked FIN. The server's
-/// SYN-ACK is not counted. An RST close sends no FIN. The kernel's rule for
-/// the peer's FIN: rx_b includes it only if it arrived before the socket
-/// reached TCP_CLOSE, which the close order decides (peers.rs, CloseOrder).
-fn expected_bytes(exchange: &Exchange) -> ((u64, u64), (u64, u64)) {
-    let (c, s) = (exchange.client_sends as u64, exchange.server_sends as u64);
-    // (client rx, client tx), (server rx, server tx)
-    match exchange.close {
-        // The first to close shut down its sending side only, so its socket
-        // waited in FIN_WAIT2 for the peer's FIN: both count the other's FIN.
-        CloseOrder::ClientFirst | CloseOrder::ServerFirst => ((s + 1, c + 2), (c + 1, s + 1)),
-        // The client close()d at once: its orphan in FIN_WAIT1 got the
-        // server's ACK without a FIN and became a FIN_WAIT2 timewait socket
-        // at once (tcp_rcv_state_process -> tcp_time_wait(sk, TCP_FIN_WAIT2,
-        // ...) -> tcp_done): TCP_CLOSE came before the server's FIN, which
-        // only the timewait socket saw. Its own FIN was acked.
-        CloseOrder::ClientFirstAtOnce => ((s, c + 2), (c + 1, s + 1)),
-        // The same kernel path for the server's orphan.
-        CloseOrder::ServerFirstAtOnce => ((s + 1, c + 2), (c, s + 1)),
-        // Everything sent was acknowledged before the RST (the peers wait
-        // for it), no FIN either way.
-        CloseOrder::ClientReset => ((s, c + 1), (c, s)),
-    }
-}
-
 /// The at-once orders rely on the orphan's FIN_WAIT2 timeout (tcp_fin_timeout)
 /// being at most TCP_TIMEWAIT_LEN (60 s, the default): only then does
 /// tcp_rcv_state_process hand the orphan to a timewait socket at once
@@ -121,7 +94,9 @@ fn check_exchange(exchange: &Exchange, sides: &Sides, report: &ExchangeReport, e
         .iter()
         .find(|e| e.SPT == report.server_port)
         .expect("server socket event");
-    let (client_bytes, server_bytes) = expected_bytes(exchange);
+    let (client_bytes, server_bytes) = exchange
+        .close
+        .expected_bytes(exchange.client_sends, exchange.server_sends);
     let client_uid = exchange.client_uid.unwrap_or(0);
     check_event(
         client,

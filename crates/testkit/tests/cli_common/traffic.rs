@@ -45,11 +45,7 @@ impl<'a> TcpExchange<'a> {
     /// (client rx, client tx), (server rx, server tx) the kernel reports
     /// at close (tests/tcp_events.rs derives the same).
     pub fn expected_bytes(&self) -> ((u64, u64), (u64, u64)) {
-        let (c, s) = (self.client_sends as u64, self.server_sends as u64);
-        match self.close {
-            CloseOrder::ClientFirst | CloseOrder::ServerFirst => ((s + 1, c + 2), (c + 1, s + 1)),
-            CloseOrder::ClientReset => ((s, c + 1), (c, s)),
-        }
+        self.close.expected_bytes(self.client_sends, self.server_sends)
     }
 }
 
@@ -86,11 +82,7 @@ fn spawn(netns: Option<&str>, mode: &str, args: Vec<String>, uid: Option<u32>) -
 /// Runs the exchange; `listening` runs once the server listens, before the
 /// client connects.
 pub fn run_tcp(exchange: &TcpExchange<'_>, listening: impl FnOnce(Listening)) -> TcpReport {
-    let (server_close, client_close) = match exchange.close {
-        CloseOrder::ClientFirst => ("last", "first"),
-        CloseOrder::ServerFirst => ("first", "last"),
-        CloseOrder::ClientReset => ("last", "rst"),
-    };
+    let (server_close, client_close) = exchange.close.modes();
     let mut server = spawn(
         exchange.netns,
         "tcp-server",
