@@ -11,6 +11,7 @@
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
+#   ./run.sh dotnet    only the .NET binding's and RealTimeKql input's tests (Mono)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +21,11 @@ PREFIX=${PREFIX:-/opt/RealTimeKql}
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
 # The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
 TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring)
+# The .NET binding's tests: Mono and the assemblies RealTimeKql loads, and pip, which
+# fetches RealTimeKql's DLLs from PyPI (bindings/dotnet/fetch-realtimekql.sh).
+TEST_PACKAGES+=(mono-runtime mono-mcs libmono-posix4.0-cil libmono-system-runtime-caching4.0-cil
+    libmono-system-runtime-serialization4.0-cil libmono-system-data4.0-cil
+    libmono-system-numerics4.0-cil libmono-system-xml-linq4.0-cil python3-pip)
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
@@ -93,7 +99,13 @@ run_tests() {
     # each library is a process-wide singleton): RUST_TEST_THREADS=1 comes
     # from .cargo/config.toml.
     cargo test --release --workspace --locked
+    dotnet_tests
     matrix
+}
+
+dotnet_tests() {
+    log ".NET binding and RealTimeKql input under Mono (real eBPF, loopback traffic)"
+    bindings/dotnet/test.sh
 }
 
 matrix() {
@@ -121,8 +133,9 @@ case "${1:-}" in
     headers) headers ;;
     bench) require_root bench; bench ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
+    dotnet) require_root dotnet; setup test; build; dotnet_tests ;;
     *)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
