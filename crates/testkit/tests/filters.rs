@@ -1,0 +1,571 @@
+//! In-kernel filters (tcpEvent_SetFilter / udpEvent_SetFilter and the
+//! EBPF_INTERCEPTOR_*_FILTER variables) against real traffic: every term
+//! alone, terms combined (same key OR, different keys AND), a live change
+//! without restart, a bad spec that changes nothing, the filter kept across
+//! sessions and the environment winning at AddProbe.
+//!
+//! Each case sets a filter, then makes the same set of flows, whose sockets
+//! differ in owner (pid, uid, comm, cgroup), ports, family, addresses and
+//! network namespace; the case names exactly which sockets may report, and
+//! each of those must report exactly its events, the others none.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::time::Duration;
+
+use common::{EVENT_WAIT, NETPEER, with_env};
+use testkit::cgroup::TestCgroup;
+use testkit::extended::{Extended, ExtendedEvent, TcpEventEx, UdpEventEx};
+use testkit::inprocess::{SERVER_THREAD, datagrams, exchange_on, netns_inode};
+use testkit::netns::NetNamespace;
+use testkit::peers::{NOBODY, Peer};
+use testkit::tcp::{TcpEvent, TcpLibrary};
+use testkit::udp::{UdpEvent, UdpLibrary};
+
+const NO_SNAPSHOTS: (&str, &str) = ("EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0");
+/// The comm of the other process's sockets.
+const PEER_COMM: &str = "filtpeer";
+/// The address the other process talks to (loopback, so routed locally).
+const PEER_TARGET: &str = "127.0.0.2";
+/// The namespace's address, from the documentation range.
+const NS_ADDR: &str = "192.0.2.1";
+
+/// One socket of the flows: its name in the cases, and how its events are
+/// recognised (local port and network namespace).
+#[derive(Debug, Clone)]
+struct Socket {
+    name: &'static str,
+    port: u16,
+    netns: u32,
+}
+
+/// Everything a case needs to name the flows' attributes.
+struct World {
+    ns: NetNamespace,
+    /// The other process's cgroup, a child of `parent`.
+    cgroup: TestCgroup,
+    parent: TestCgroup,
+    /// Listener/receiver ports, known before the filter is set.
+    ports: Ports,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Ports {
+    local4: u16,
+    local6: u16,
+    peer: u16,
+    ns: u16,
+}
+
+/// The sockets' names: <flow>.<side>, c/s for client/server (TCP), s/r for
+/// sender/receiver (UDP). Owners: local4, local6 and ns are this process
+/// (uid 0, its cgroup, the server side on a thread named SERVER_THREAD);
+/// peer.c/peer.s is another process (uid nobody, comm PEER_COMM, in the
+/// test cgroup), talking to this process's peer.s/peer.r.
+const ALL_TCP: &[&str] = &[
+    "local4.c", "local4.s", "local6.c", "local6.s", "peer.c", "peer.s", "ns.c", "ns.s",
+];
+const ALL_UDP: &[&str] = &[
+    "local4.s", "local4.r", "local6.s", "local6.r", "peer.s", "peer.r", "ns.s", "ns.r",
+];
+
+impl World {
+    fn new() -> Self {
+        let parent = TestCgroup::create("ebpfi-filter");
+        let cgroup = parent.child("peer");
+        Self {
+            ns: NetNamespace::create(&[&format!("{NS_ADDR}/24")]),
+            cgroup,
+            parent,
+            ports: Ports::default(),
+        }
+    }
+
+    /// Starts a netpeer as nobody inside the test cgroup.
+    fn spawn_peer(&self, mode: &str, args: &[String]) -> Peer {
+        self.cgroup.inside(|| Peer::spawn(NETPEER, mode, args, Some(NOBODY)))
+    }
+}
+
+/// TCP flows on listeners bound beforehand.
+struct TcpListeners {
+    local4: TcpListener,
+    local6: TcpListener,
+    peer: TcpListener,
+    ns: TcpListener,
+}
+
+impl TcpListeners {
+    fn bind(world: &mut World) -> Self {
+        let ns = {
+            let _inside = world.ns.enter();
+            TcpListener::bind((NS_ADDR, 0)).unwrap()
+        };
+        let listeners = Self {
+            local4: TcpListener::bind("127.0.0.1:0").unwrap(),
+            local6: TcpListener::bind("[::1]:0").unwrap(),
+            peer: TcpListener::bind((PEER_TARGET, 0)).unwrap(),
+            ns,
+        };
+        let port = |l: &TcpListener| l.local_addr().unwrap().port();
+        world.ports = Ports {
+            local4: port(&listeners.local4),
+            local6: port(&listeners.local6),
+            peer: port(&listeners.peer),
+            ns: port(&listeners.ns),
+        };
+        listeners
+    }
+
+    /// Every flow, one after the other; each socket closed when it returns.
+    fn run(self, world: &World) -> Vec<Socket> {
+        let root = netns_inode();
+        let mut sockets = Vec::new();
+        for (flow, listener, netns) in [("local4", self.local4, root), ("local6", self.local6, root)] {
+            let c = exchange_on(listener, 100, 200);
+            sockets.push(Socket {
+                name: leak(flow, "c"),
+                port: c.client_port,
+                netns,
+            });
+            sockets.push(Socket {
+                name: leak(flow, "s"),
+                port: c.server_port,
+                netns,
+            });
+        }
+        let c = {
+            let _inside = world.ns.enter();
+            exchange_on(self.ns, 100, 200)
+        };
+        sockets.push(Socket {
+            name: "ns.c",
+            port: c.client_port,
+            netns: world.ns.inode(),
+        });
+        sockets.push(Socket {
+            name: "ns.s",
+            port: c.server_port,
+            netns: world.ns.inode(),
+        });
+        // The other process connects, sends 10 bytes and resets; this
+        // process's server side reads them, then sees the reset.
+        let server_port = world.ports.peer;
+        let server = std::thread::Builder::new()
+            .name(SERVER_THREAD.into())
+            .spawn(move || {
+                let (mut stream, from) = self.peer.accept().unwrap();
+                let mut buffer = [0u8; 64];
+                while stream.read(&mut buffer).map(|n| n > 0).unwrap_or(false) {}
+                from.port()
+            })
+            .unwrap();
+        let client = world.spawn_peer(
+            "tcp-client",
+            &[
+                format!("addr={PEER_TARGET}"),
+                format!("port={server_port}"),
+                format!("comm={PEER_COMM}"),
+                "send=10".into(),
+                "recv=0".into(),
+                "close=rst".into(),
+            ],
+        );
+        client.finish();
+        let client_port = server.join().unwrap();
+        sockets.push(Socket {
+            name: "peer.c",
+            port: client_port,
+            netns: root,
+        });
+        sockets.push(Socket {
+            name: "peer.s",
+            port: server_port,
+            netns: root,
+        });
+        sockets
+    }
+}
+
+/// UDP flows on receivers bound beforehand.
+struct UdpReceivers {
+    local4: UdpSocket,
+    local6: UdpSocket,
+    peer: UdpSocket,
+    ns: UdpSocket,
+}
+
+/// Datagrams per UDP flow; each UDP socket reports them and its close.
+const DATAGRAMS: usize = 2;
+
+impl UdpReceivers {
+    fn bind(world: &mut World) -> Self {
+        let ns = {
+            let _inside = world.ns.enter();
+            UdpSocket::bind((NS_ADDR, 0)).unwrap()
+        };
+        let receivers = Self {
+            local4: UdpSocket::bind("127.0.0.1:0").unwrap(),
+            local6: UdpSocket::bind("[::1]:0").unwrap(),
+            peer: UdpSocket::bind((PEER_TARGET, 0)).unwrap(),
+            ns,
+        };
+        let port = |s: &UdpSocket| s.local_addr().unwrap().port();
+        world.ports = Ports {
+            local4: port(&receivers.local4),
+            local6: port(&receivers.local6),
+            peer: port(&receivers.peer),
+            ns: port(&receivers.ns),
+        };
+        receivers
+    }
+
+    fn run(self, world: &World) -> Vec<Socket> {
+        let root = netns_inode();
+        let mut sockets = Vec::new();
+        for (flow, receiver, netns) in [("local4", self.local4, root), ("local6", self.local6, root)] {
+            let d = datagrams(receiver, DATAGRAMS, 100);
+            sockets.push(Socket {
+                name: leak(flow, "s"),
+                port: d.sender_port,
+                netns,
+            });
+            sockets.push(Socket {
+                name: leak(flow, "r"),
+                port: d.receiver_port,
+                netns,
+            });
+        }
+        let d = {
+            let _inside = world.ns.enter();
+            datagrams(self.ns, DATAGRAMS, 100)
+        };
+        sockets.push(Socket {
+            name: "ns.s",
+            port: d.sender_port,
+            netns: world.ns.inode(),
+        });
+        sockets.push(Socket {
+            name: "ns.r",
+            port: d.receiver_port,
+            netns: world.ns.inode(),
+        });
+        let sender = world.spawn_peer(
+            "udp-sender",
+            &[
+                format!("addr={PEER_TARGET}"),
+                format!("port={}", world.ports.peer),
+                format!("comm={PEER_COMM}"),
+                format!("count={DATAGRAMS}"),
+                "size=100".into(),
+                "connect=0".into(),
+                "recv=0".into(),
+            ],
+        );
+        let mut buffer = [0u8; 200];
+        let mut from: Option<SocketAddr> = None;
+        for _ in 0..DATAGRAMS {
+            let (n, source) = self.peer.recv_from(&mut buffer).unwrap();
+            assert_eq!(n, 100);
+            from = Some(source);
+        }
+        sender.finish();
+        drop(self.peer);
+        sockets.push(Socket {
+            name: "peer.s",
+            port: from.unwrap().port(),
+            netns: root,
+        });
+        sockets.push(Socket {
+            name: "peer.r",
+            port: world.ports.peer,
+            netns: root,
+        });
+        sockets
+    }
+}
+
+fn leak(flow: &str, side: &str) -> &'static str {
+    Box::leak(format!("{flow}.{side}").into_boxed_str())
+}
+
+/// The events of `sockets`, counted per socket name: the expected number,
+/// and any further one emitted so far (the traffic has ended).
+fn counted<X: ExtendedEvent>(
+    ex: &Extended<X>,
+    sockets: &[Socket],
+    expected_events: usize,
+) -> BTreeMap<&'static str, usize> {
+    let name_of = |e: &X| {
+        sockets
+            .iter()
+            .find(|s| s.port == e.ports().0 && s.netns == e.netns())
+            .map(|s| s.name)
+    };
+    let mut events = ex.collect(|e| name_of(e).is_some(), expected_events, EVENT_WAIT);
+    events.extend(ex.collect_emitted(|e| name_of(e).is_some()));
+    let mut counts = BTreeMap::new();
+    for event in &events {
+        *counts.entry(name_of(event).unwrap_or("?")).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn expected_counts(names: &[&'static str], per_socket: usize) -> BTreeMap<&'static str, usize> {
+    names.iter().map(|&n| (n, per_socket)).collect()
+}
+
+/// Sets `spec`, makes the flows, and checks that exactly `names` reported.
+fn tcp_case(ex: &Extended<TcpEventEx>, world: &mut World, spec: impl Fn(&World) -> String, names: &[&'static str]) {
+    let listeners = TcpListeners::bind(world);
+    let spec = spec(world);
+    assert_eq!(ex.set_filter(&spec), 0, "filter {spec:?} refused");
+    let sockets = listeners.run(world);
+    let counts = counted(ex, &sockets, names.len());
+    assert_eq!(counts, expected_counts(names, 1), "TCP filter {spec:?}");
+}
+
+fn udp_case(ex: &Extended<UdpEventEx>, world: &mut World, spec: impl Fn(&World) -> String, names: &[&'static str]) {
+    let receivers = UdpReceivers::bind(world);
+    let spec = spec(world);
+    assert_eq!(ex.set_filter(&spec), 0, "filter {spec:?} refused");
+    let sockets = receivers.run(world);
+    let counts = counted(ex, &sockets, names.len() * (DATAGRAMS + 1));
+    assert_eq!(counts, expected_counts(names, DATAGRAMS + 1), "UDP filter {spec:?}");
+}
+
+fn fixed(spec: &str) -> impl Fn(&World) -> String + '_ {
+    move |_| spec.to_owned()
+}
+
+/// The cases both protocols share: (spec, sockets that report). `c` and
+/// `s` are the protocol's names for the connecting/sending and the
+/// accepting/receiving side.
+/// A filter spec, made once the world's ports and paths are known.
+type Spec = Box<dyn Fn(&World) -> String>;
+
+fn cases(all: &'static [&'static str]) -> Vec<(Spec, Vec<&'static str>)> {
+    let (a, b) = (all[0].split('.').nth(1).unwrap(), all[1].split('.').nth(1).unwrap());
+    let side = |flow: &str, s: &str| -> &'static str { leak(flow, s) };
+    let peer_side = side("peer", a);
+    let pid = std::process::id();
+    let this_process: Vec<&'static str> = all.iter().copied().filter(|n| *n != peer_side).collect();
+    let flows = |names: &[&str]| -> Vec<&'static str> {
+        all.iter()
+            .copied()
+            .filter(|n| names.iter().any(|f| n.starts_with(&format!("{f}."))))
+            .collect()
+    };
+    vec![
+        (Box::new(fixed("")) as Spec, all.to_vec()),
+        (Box::new(move |_: &World| format!("pid={pid}")), this_process.clone()),
+        (Box::new(fixed("uid=65534")), vec![peer_side]),
+        (Box::new(fixed("uid=0")), this_process.clone()),
+        (Box::new(fixed("comm=filtpeer")), vec![peer_side]),
+        (
+            Box::new(move |_: &World| format!("comm={SERVER_THREAD},comm={PEER_COMM}")),
+            if b == "s" {
+                vec![
+                    side("local4", b),
+                    side("local6", b),
+                    peer_side,
+                    side("peer", b),
+                    side("ns", b),
+                ]
+            } else {
+                // UDP: the receiving side runs on the test's own thread; only
+                // the other process's comm is the server thread's... none.
+                vec![peer_side]
+            },
+        ),
+        (
+            Box::new(|w: &World| format!("port={}", w.ports.local4)),
+            flows(&["local4"]),
+        ),
+        (
+            Box::new(|w: &World| format!("lport={}", w.ports.local4)),
+            vec![side("local4", b)],
+        ),
+        (
+            Box::new(|w: &World| format!("rport={}", w.ports.local4)),
+            vec![side("local4", a)],
+        ),
+        (
+            Box::new(|w: &World| format!("port={},port={}", w.ports.local4, w.ports.local6)),
+            flows(&["local4", "local6"]),
+        ),
+        (Box::new(fixed("family=6")), flows(&["local6"])),
+        (Box::new(fixed("family=4")), flows(&["local4", "peer", "ns"])),
+        (Box::new(fixed("family=4,family=6")), all.to_vec()),
+        (Box::new(fixed("addr=127.0.0.2/32")), flows(&["peer"])),
+        (Box::new(fixed("addr=::1")), flows(&["local6"])),
+        (
+            Box::new(fixed("addr=192.0.2.0/24,addr=::1/128")),
+            flows(&["ns", "local6"]),
+        ),
+        (Box::new(|w: &World| format!("netns={}", w.ns.inode())), flows(&["ns"])),
+        (
+            Box::new(fixed("netns=/proc/self/ns/net")),
+            flows(&["local4", "local6", "peer"]),
+        ),
+        (
+            Box::new(|w: &World| format!("cgroup={}", w.cgroup.path.display())),
+            vec![peer_side],
+        ),
+        (
+            Box::new(|w: &World| format!("cgroup={}", w.parent.path.display())),
+            vec![peer_side],
+        ),
+        // Different keys AND.
+        (
+            Box::new(move |_: &World| format!("pid={pid},family=6")),
+            flows(&["local6"]),
+        ),
+        (
+            Box::new(|w: &World| format!("port={},lport={}", w.ports.local4, w.ports.local4)),
+            vec![side("local4", b)],
+        ),
+        (Box::new(fixed("uid=65534,addr=127.0.0.2/32")), vec![peer_side]),
+        (Box::new(fixed("uid=65534,family=6")), vec![]),
+        (
+            Box::new(|w: &World| format!("netns={},port={}", w.ns.inode(), w.ports.ns)),
+            flows(&["ns"]),
+        ),
+    ]
+}
+
+#[test]
+fn tcp_each_term_alone_and_combined() {
+    with_env(&[NO_SNAPSHOTS], || {
+        let lib = TcpLibrary::load();
+        let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
+        let _session = lib.start();
+        let mut world = World::new();
+        for (spec, names) in cases(ALL_TCP) {
+            tcp_case(&ex, &mut world, spec, &names);
+        }
+        assert_eq!(ex.set_filter(""), 0);
+    });
+}
+
+#[test]
+fn udp_each_term_alone_and_combined() {
+    let lib = UdpLibrary::load();
+    let ex = Extended::<UdpEventEx>::load::<UdpEvent>();
+    let _session = lib.start();
+    let mut world = World::new();
+    for (spec, names) in cases(ALL_UDP) {
+        udp_case(&ex, &mut world, spec, &names);
+    }
+    assert_eq!(ex.set_filter(""), 0);
+}
+
+/// A change while tracing applies to the next flows, without restart; a
+/// bad spec is refused with the offending term named and changes nothing.
+#[test]
+fn tcp_live_change_applies_at_once_and_a_bad_spec_changes_nothing() {
+    with_env(&[NO_SNAPSHOTS], || {
+        let lib = TcpLibrary::load();
+        let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
+        let _session = lib.start();
+        let mut world = World::new();
+        tcp_case(&ex, &mut world, fixed("family=6"), &["local6.c", "local6.s"]);
+        tcp_case(&ex, &mut world, fixed("comm=filtpeer"), &["peer.c"]);
+        for bad in [
+            "pid=abc",
+            "port=70000",
+            "family=5",
+            "addr=10.0.0.0/33",
+            "colour=red",
+            "pid",
+            "cgroup=/nonexistent/ebpfi",
+        ] {
+            assert_eq!(ex.set_filter(bad), -1, "{bad:?} accepted");
+            let error = lib.last_error();
+            let term = bad.split('=').next().unwrap();
+            assert!(error.contains(term), "{bad:?}: error {error:?} does not name the term");
+            assert_eq!(ex.last_error_kind(), 2, "{bad:?}: kind");
+        }
+        // Still comm=filtpeer.
+        let listeners = TcpListeners::bind(&mut world);
+        let sockets = listeners.run(&world);
+        assert_eq!(counted(&ex, &sockets, 1), expected_counts(&["peer.c"], 1));
+        assert_eq!(ex.set_filter(""), 0);
+    });
+}
+
+/// A filter set before AddProbe applies from the start and stays for the
+/// next session; the environment variable, when set, wins at AddProbe.
+#[test]
+fn tcp_filter_set_before_addprobe_stays_and_the_environment_wins() {
+    with_env(&[NO_SNAPSHOTS], || {
+        let lib = TcpLibrary::load();
+        let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
+        let mut world = World::new();
+        assert_eq!(ex.set_filter("family=6"), 0);
+        for _ in 0..2 {
+            let session = lib.start();
+            let listeners = TcpListeners::bind(&mut world);
+            let sockets = listeners.run(&world);
+            assert_eq!(counted(&ex, &sockets, 2), expected_counts(&["local6.c", "local6.s"], 1));
+            drop(session);
+        }
+        with_env(&[("EBPF_INTERCEPTOR_TCP_FILTER", "comm=filtpeer")], || {
+            let _session = lib.start();
+            let listeners = TcpListeners::bind(&mut world);
+            let sockets = listeners.run(&world);
+            assert_eq!(counted(&ex, &sockets, 1), expected_counts(&["peer.c"], 1));
+        });
+        assert_eq!(ex.set_filter(""), 0);
+    });
+}
+
+/// Snapshots obey the filter too: a live connection the filter excludes
+/// sends none, while an included one does.
+#[test]
+fn snapshots_obey_the_filter() {
+    with_env(&[("EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0.2")], || {
+        let lib = TcpLibrary::load();
+        let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
+        let _session = lib.start();
+        let spawn = |comm: &str| {
+            let mut live = Peer::spawn(
+                NETPEER,
+                "tcp-live",
+                &["addr=127.0.0.1".into(), format!("comm={comm}")],
+                None,
+            );
+            let ready = live.expect("READY");
+            let ports = (
+                Peer::number(&ready, "port") as u16,
+                Peer::number(&ready, "client_port") as u16,
+            );
+            (live, ports)
+        };
+        assert_eq!(ex.set_filter("comm=snapin"), 0);
+        let (mut included, (in_server, in_client)) = spawn("snapin");
+        let (mut excluded, (out_server, out_client)) = spawn("snapout");
+        let ours = |e: &TcpEventEx| [in_server, in_client, out_server, out_client].contains(&e.SPT);
+        // Two rounds of snapshots for both of the included sockets.
+        let events = ex.collect(ours, 4, EVENT_WAIT);
+        let events_after = ex.collect(ours, 1, Duration::from_millis(500));
+        for e in events.iter().chain(&events_after) {
+            assert!(
+                e.SPT == in_server || e.SPT == in_client,
+                "excluded socket reported: {e:#?}"
+            );
+            assert_eq!(e.task(), "snapin");
+        }
+        assert_eq!(events.len(), 4);
+        for live in [&mut included, &mut excluded] {
+            live.send_line("close");
+            live.expect("CLOSED");
+        }
+        included.finish();
+        excluded.finish();
+        assert_eq!(ex.set_filter(""), 0);
+    });
+}
