@@ -13,7 +13,7 @@ namespace EbpfEventInterceptor.Tests
     }
 
     /// <summary>
-    /// The project's traffic peer (crates/testkit/src/bin/netpeer.rs, built by cargo into
+    /// The project's traffic peer (crates/testkit/src/bin/netpeer/, built by cargo into
     /// target/release): each end in its own process with its own comm, the client/sender as
     /// nobody, so pid, comm and uid differ per end and are known exactly.
     /// </summary>
@@ -43,15 +43,16 @@ namespace EbpfEventInterceptor.Tests
 
         /// <summary>
         /// One TCP connection: tcpcli (as nobody) sends 1000 bytes, tcpsrv 2000, the client
-        /// closes first and the server after reading its FIN: client rx_b=2001 tx_b=1002,
+        /// shuts down its side first (close=shutdown) and the server closes after reading its FIN
+        /// (close=after-fin), testkit's CloseOrder::ClientFirst: client rx_b=2001 tx_b=1002,
         /// server rx_b=1001 tx_b=2001.
         /// </summary>
         public static PeerReport Tcp()
         {
-            using (var server = Spawn(false, "tcp-server", "addr=127.0.0.1", "comm=tcpsrv", "recv=1000", "send=2000", "close=last"))
+            using (var server = Spawn(false, "tcp-server", "addr=127.0.0.1", "comm=tcpsrv", "recv=1000", "send=2000", "close=after-fin"))
             {
                 var listen = Expect(server, "LISTEN");
-                using (var client = Spawn(true, "tcp-client", "addr=127.0.0.1", "port=" + listen["port"], "comm=tcpcli", "send=1000", "recv=2000", "close=first"))
+                using (var client = Spawn(true, "tcp-client", "addr=127.0.0.1", "port=" + listen["port"], "comm=tcpcli", "send=1000", "recv=2000", "close=shutdown"))
                 {
                     var connected = Expect(client, "CONNECTED");
                     var clientClosed = Expect(client, "CLOSED");
