@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using EbpfEventInterceptor;
 using EbpfEventInterceptor.RealTimeKql;
@@ -55,12 +54,19 @@ namespace RealTimeKqlEbpf
             Console.Error.WriteLine("realtimekql-ebpf: tracing {0} (attach path {1}, transport {2}); SIGINT or SIGTERM stops",
                 line.Protocol, stats.AttachPath, stats.Transport);
 
-            var handles = new List<WaitHandle>(signals.Handles) { session.ReaderDone };
-            int timeout = line.Duration.HasValue ? (int)Math.Min(line.Duration.Value.TotalMilliseconds, int.MaxValue) : Timeout.Infinite;
-            int which = WaitHandle.WaitAny(handles.ToArray(), timeout);
-            string reason = which == WaitHandle.WaitTimeout ? "--duration reached"
-                          : which < signals.Handles.Length ? signals.NameOf(which)
-                          : session.Error != null ? "reader failed" : "--max-events reached";
+            // UnixSignal is not an OS wait handle: WaitHandle.WaitAny over it and the reader's
+            // event aborts Mono 6.8 (w32handle.c "handle_ops [type]"). So wait on the signals
+            // with UnixSignal.WaitAny in short slices, checking the reader and the duration
+            // between them (a signal still ends the wait at once).
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            string reason = null;
+            while (reason == null)
+            {
+                int which = signals.WaitAny(100);
+                if (which >= 0) reason = signals.NameOf(which);
+                else if (session.ReaderDone.WaitOne(0)) reason = session.Error != null ? "reader failed" : "--max-events reached";
+                else if (line.Duration.HasValue && clock.Elapsed >= line.Duration.Value) reason = "--duration reached";
+            }
 
             session.Shutdown();
             Console.Error.WriteLine("realtimekql-ebpf: stopped ({0}) after {1} events; {2}", reason, session.EventsPushed, session.Tracer.Stats);

@@ -16,10 +16,18 @@ namespace RealTimeKqlEbpf
     {
         readonly UnixSignal[] _signals = { new UnixSignal(Signum.SIGINT), new UnixSignal(Signum.SIGTERM) };
 
-        /// <summary>The handles, in the order of <see cref="NameOf"/>.</summary>
-        internal WaitHandle[] Handles { get { return _signals; } }
+        /// <summary>
+        /// Waits up to <paramref name="milliseconds"/> for either signal: its index for
+        /// <see cref="NameOf"/>, or -1 on timeout. (UnixSignal.WaitAny, never
+        /// WaitHandle.WaitAny: these are not OS handles, and Mono aborts on them.)
+        /// </summary>
+        internal int WaitAny(int milliseconds)
+        {
+            int index = UnixSignal.WaitAny(_signals, milliseconds);
+            return index >= 0 && index < _signals.Length ? index : -1;
+        }
 
-        /// <summary>"SIGINT" or "SIGTERM" for an index of <see cref="Handles"/>.</summary>
+        /// <summary>"SIGINT" or "SIGTERM" for an index from <see cref="WaitAny"/>.</summary>
         internal string NameOf(int index) { return _signals[index].Signum.ToString(); }
 
         public void Dispose()
