@@ -27,6 +27,13 @@ namespace EbpfEventInterceptor.Tests
                 Expect.True(readme.Contains(File.ReadAllText(file).TrimEnd('\n')), "README.md shows " + Path.GetFileName(file) + " verbatim");
         }
 
+        /// <summary>With SHOW_OUTPUT=1, the example's stdout on stderr (for the README's sample).</summary>
+        static void Show(string example, ChildProcess child)
+        {
+            if (Environment.GetEnvironmentVariable("SHOW_OUTPUT") != "1") return;
+            foreach (string line in child.Stdout) Console.Error.WriteLine(example + "| " + line);
+        }
+
         static ChildProcess Start(string example, params string[] args)
         {
             var child = new ChildProcess("mono", new[] { Path.Combine(TestEnvironment.BuildDirectory, example + ".exe") }.Concat(args));
@@ -49,6 +56,7 @@ namespace EbpfEventInterceptor.Tests
                     string.Format("dn-example pid={0} uid={1} 127.0.0.1:{2} -> 127.0.0.1:{3} rx_b=2001 tx_b=1002", pid, uid, report.ClientPort, report.ServerPort),
                     string.Format("dn-example pid={0} uid={1} 127.0.0.1:{2} -> 127.0.0.1:{3} rx_b=1001 tx_b=2001", pid, uid, report.ServerPort, report.ClientPort),
                 };
+                Show("TcpConnections", child);
                 Expect.Equal(string.Join("\n", expected.OrderBy(l => l)), string.Join("\n", child.Stdout.OrderBy(l => l)), "what TcpConnections printed");
             }
         }
@@ -67,6 +75,7 @@ namespace EbpfEventInterceptor.Tests
                     string.Format("dn-example pid={0} 0.0.0.0:{1} -> 127.0.0.1:{2} rx_b=100 tx_b=300 rxPkts=2 txPkts=3", pid, report.SenderPort, report.ReceiverPort),
                     string.Format("dn-example pid={0} 127.0.0.1:{1} -> 127.0.0.1:{2} rx_b=300 tx_b=100 rxPkts=3 txPkts=2", pid, report.ReceiverPort, report.SenderPort),
                 };
+                Show("UdpTotals", child);
                 Expect.Equal(string.Join("\n", expected.OrderBy(l => l)), string.Join("\n", child.Stdout.OrderBy(l => l)), "what UdpTotals printed");
             }
         }

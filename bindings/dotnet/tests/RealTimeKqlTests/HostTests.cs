@@ -97,6 +97,9 @@ namespace EbpfEventInterceptor.Tests
                 host.Signal(Signum.SIGINT);
                 Expect.Equal(0, host.WaitForExit(TimeSpan.FromSeconds(30)), "exit code after SIGINT\n" + host.Transcript());
                 rows = JsonRows.Parse(host.Stdout);
+                // With SHOW_OUTPUT=1, what RealTimeKql printed, on stderr (for the README's sample).
+                if (Environment.GetEnvironmentVariable("SHOW_OUTPUT") == "1")
+                    foreach (string line in host.Stdout) Console.Error.WriteLine("realtimekql-ebpf| " + line);
                 CheckConnectionRows(rows.With("total_b"), batch.Concat(new[] { trigger }).ToList());
 
                 string end = windowEnd.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
