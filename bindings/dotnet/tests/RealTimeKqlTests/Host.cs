@@ -15,6 +15,17 @@ namespace EbpfEventInterceptor.Tests
             return child;
         }
 
+        /// <summary>
+        /// Starts target/dotnet/realtimekql-ebpf, the shell launcher the README runs (it
+        /// execs mono, so signals reach the program itself), and waits for its "tracing" line.
+        /// </summary>
+        public static ChildProcess StartLauncher(params string[] args)
+        {
+            var child = new ChildProcess(TestEnvironment.Built("realtimekql-ebpf"), args);
+            child.WaitForStderr("tracing", TimeSpan.FromSeconds(30));
+            return child;
+        }
+
         /// <summary>Starts the program through mono, as its launcher does.</summary>
         public static ChildProcess Launch(string program, params string[] args)
         {

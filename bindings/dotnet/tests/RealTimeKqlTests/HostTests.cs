@@ -123,7 +123,8 @@ namespace EbpfEventInterceptor.Tests
         // rows); values are checked as the words of each row after the date.
         static void TcpTable()
         {
-            using (var host = Host.Start("realtimekql-ebpf.exe", "tcp", "--query", ConnectionsKql, "--output", "table", "--filter", TcpPeers))
+            // Through the launcher, as the README runs it.
+            using (var host = Host.StartLauncher("tcp", "--query", ConnectionsKql, "--output", "table", "--filter", TcpPeers))
             {
                 var p = NetPeer.Tcp();
                 host.WaitForStdout(" tcpsrv ", TimeSpan.FromSeconds(15));
