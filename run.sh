@@ -40,7 +40,7 @@ TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring
 # wheels (downloaded from PyPI once).
 ROTEL_VENV=$CACHE_DIR/rotel-venv
 ROTEL_REQUIREMENTS=crates/testkit/otlp-receiver-requirements.txt
-# The .NET binding's tests (dotnet_tests installs them when missing): Mono and
+# The .NET binding's tests (`setup test`, and dotnet_tests when missing): Mono and
 # the framework assemblies RealTimeKql loads, and pip, which fetches
 # RealTimeKql's DLLs from PyPI (bindings/dotnet/fetch-realtimekql.sh).
 DOTNET_PACKAGES=(mono-runtime mono-mcs libmono-posix4.0-cil libmono-system-runtime-caching4.0-cil
@@ -73,7 +73,7 @@ setup() {
     require_root setup
     local missing packages=("${BUILD_PACKAGES[@]}")
     case "${1:-}" in
-        test) packages+=("${TEST_PACKAGES[@]}") ;;
+        test) packages+=("${TEST_PACKAGES[@]}" "${DOTNET_PACKAGES[@]}") ;;
         bench) packages+=("${BENCH_PACKAGES[@]}") ;;
         soak) packages+=("${SOAK_PACKAGES[@]}") ;;
     esac
