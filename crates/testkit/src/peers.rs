@@ -58,6 +58,19 @@ impl Peer {
         }
     }
 
+    /// [`Peer::spawn`], inside the network namespace `netns` (an `ip netns`
+    /// name) if given: `ip netns exec` execs netpeer, so the pid is the
+    /// peer's.
+    pub fn spawn_in(netns: Option<&str>, netpeer: &str, mode: &str, args: &[String], uid: Option<u32>) -> Self {
+        let Some(name) = netns else {
+            return Self::spawn(netpeer, mode, args, uid);
+        };
+        assert!(uid.is_none(), "ip netns exec runs as root");
+        let mut full = vec!["exec".to_owned(), name.to_owned(), netpeer.to_owned(), mode.to_owned()];
+        full.extend_from_slice(args);
+        Self::spawn("ip", "netns", &full, None)
+    }
+
     /// A numeric value from [`Peer::expect`]'s map.
     pub fn number(values: &HashMap<String, String>, key: &str) -> u64 {
         values
@@ -169,6 +182,10 @@ pub struct Exchange {
     pub server_comm: &'static str,
     /// Run the client as this uid.
     pub client_uid: Option<u32>,
+    /// Run both peers in this network namespace (an `ip netns` name; `ip
+    /// netns exec` execs netpeer, so the pid stays the one spawned; it
+    /// needs root, so no client_uid there).
+    pub netns: Option<String>,
 }
 
 impl Exchange {
@@ -184,8 +201,21 @@ impl Exchange {
             client_comm: "tcpcli",
             server_comm: "tcpsrv",
             client_uid: Some(NOBODY),
+            netns: None,
         }
     }
+
+    /// (client rx, client tx), (server rx, server tx) at TCP_CLOSE.
+    pub fn expected_bytes(&self) -> ((u64, u64), (u64, u64)) {
+        self.close.expected_bytes(self.client_sends, self.server_sends)
+    }
+}
+
+/// The server of an exchange, listening, before the client connects.
+#[derive(Debug, Clone, Copy)]
+pub struct Listening {
+    pub server_pid: u32,
+    pub server_port: u16,
 }
 
 /// What the peers reported.
@@ -204,8 +234,25 @@ pub struct ExchangeReport {
 /// sent is acknowledged and hold; then `between` runs, then both close as
 /// `exchange.close` says.
 pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) -> ExchangeReport {
+    run_exchange_hooked(netpeer, exchange, |_| {}, between)
+}
+
+/// [`run_exchange`], with `listening` run once the server listens, before
+/// the client connects (to start a tracer filtered on the server).
+pub fn run_exchange_hooked(
+    netpeer: &str,
+    exchange: &Exchange,
+    listening: impl FnOnce(Listening),
+    between: impl FnOnce(),
+) -> ExchangeReport {
     let (server_close, client_close) = exchange.close.modes();
-    let mut server = Peer::spawn(
+    let netns = exchange.netns.as_deref();
+    assert!(
+        netns.is_none() || exchange.client_uid.is_none(),
+        "ip netns exec runs as root"
+    );
+    let mut server = Peer::spawn_in(
+        netns,
         netpeer,
         "tcp-server",
         &[
@@ -219,7 +266,12 @@ pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) 
         None,
     );
     let server_port = Peer::number(&server.expect("LISTEN"), "port") as u16;
-    let mut client = Peer::spawn(
+    listening(Listening {
+        server_pid: server.pid,
+        server_port,
+    });
+    let mut client = Peer::spawn_in(
+        netns,
         netpeer,
         "tcp-client",
         &[

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use cli_common::netns::Netns;
 use cli_common::receiver::{Receiver, Record, Value, parse};
-use cli_common::traffic::{TcpExchange, TcpReport, run_tcp};
+use cli_common::traffic::{self, TcpExchange, TcpReport, run_tcp};
 use cli_common::{Cli, NETPEER, number};
 use testkit::peers::{NOBODY, UdpExchange, run_udp_exchange};
 
@@ -46,7 +46,7 @@ fn records_arrive_with_exact_attributes_while_json_is_printed() {
     ]);
     let exchange = TcpExchange {
         client_uid: Some(NOBODY),
-        ..TcpExchange::new("127.0.0.1", "127.0.0.1")
+        ..traffic::exchange("127.0.0.1", "127.0.0.1")
     };
     let tcp = run_tcp(&exchange, |_| {});
     let udp = run_udp_exchange(NETPEER, &UdpExchange::new("127.0.0.1", "127.0.0.1"));
@@ -205,7 +205,7 @@ fn a_receiver_that_goes_away_loses_only_what_the_counters_say() {
         "--stats",
         "0.1",
     ]);
-    let exchange = TcpExchange::new("127.0.0.1", "127.0.0.1");
+    let exchange = traffic::exchange("127.0.0.1", "127.0.0.1");
     let otlp = |cli: &Cli| cli.counters("stats: otlp: ");
     let wait_counter = |cli: &Cli, key: &str, at_least: u64| {
         cli.wait_stderr(
@@ -306,15 +306,15 @@ fn a_fleet_of_two_hosts_in_their_namespaces_exports_to_one_receiver() {
         .map(|(_, address, netns)| {
             run_tcp(
                 &TcpExchange {
-                    netns: Some(&netns.name),
-                    ..TcpExchange::new(address, address)
+                    netns: Some(netns.name.clone()),
+                    ..traffic::exchange(address, address)
                 },
                 |_| {},
             )
         })
         .collect();
     // Traffic outside both namespaces, which neither host may report.
-    let outside = run_tcp(&TcpExchange::new("127.0.0.1", "127.0.0.1"), |_| {});
+    let outside = run_tcp(&traffic::exchange("127.0.0.1", "127.0.0.1"), |_| {});
     for (name, _, _) in &hosts {
         let host = format!("fleet-host-{name}");
         receiver.wait_records(|r| r.host() == host, 2, ARRIVAL);

@@ -8,7 +8,7 @@ mod cli_common;
 
 use std::time::{Duration, Instant};
 
-use cli_common::traffic::{TcpExchange, TcpReport, run_tcp};
+use cli_common::traffic::{self, TcpExchange, TcpReport, run_tcp};
 use cli_common::{Cli, NETPEER, binary, number};
 use testkit::peers::{CloseOrder, NOBODY, UdpExchange, run_udp_exchange};
 
@@ -34,7 +34,7 @@ fn check_time_text(text: &str, unix_nano: u64) {
 fn json_has_every_field_of_both_sockets_and_count_ends_it() {
     let exchange = TcpExchange {
         client_uid: Some(NOBODY),
-        ..TcpExchange::new("127.0.0.1", "127.0.0.1")
+        ..traffic::exchange("127.0.0.1", "127.0.0.1")
     };
     let mut cli = Cli::start(&[
         "tcp",
@@ -207,7 +207,7 @@ fn columns_over_ipv6_filtered_by_the_server_pid() {
         client_sends: 100_000,
         server_sends: 200_000,
         close: CloseOrder::ServerFirst,
-        ..TcpExchange::new("::1", "::1")
+        ..traffic::exchange("::1", "::1")
     };
     let mut cli = None;
     let report: TcpReport = run_tcp(&exchange, |listening| {
@@ -255,7 +255,7 @@ fn sigint_prints_the_summary_and_exits_0() {
         status_line.starts_with("ebpf-interceptor: tracing TCP and UDP, Ctrl-C to stop"),
         "{status_line}"
     );
-    run_tcp(&TcpExchange::new("127.0.0.1", "127.0.0.1"), |_| {});
+    run_tcp(&traffic::exchange("127.0.0.1", "127.0.0.1"), |_| {});
     cli.signal(libc::SIGINT);
     assert_eq!(cli.wait().code(), Some(0), "{:?}", cli.stderr());
     assert_eq!(json_lines(&cli).len(), 2);
