@@ -9,6 +9,7 @@
 //! `guest-suite FILE` is internal: the kernel matrix runs it inside each VM
 //! (and on the host) to run the suites a plan file lists.
 
+mod command;
 mod headers;
 mod matrix;
 
