@@ -5,6 +5,8 @@
 //!       once per attach path each kernel supports and once automatic
 //!   cargo xtask headers
 //!       regenerates include/*.h from the Rust definitions
+//!   cargo xtask package [--out DIR]
+//!       builds the Debian package (default DIR: target/debian)
 //!
 //! `guest-suite FILE` is internal: the kernel matrix runs it inside each VM
 //! (and on the host) to run the suites a plan file lists.
@@ -12,11 +14,15 @@
 mod command;
 mod headers;
 mod matrix;
+mod package;
 
 use std::process::exit;
 
 fn usage() -> ! {
-    eprintln!("usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers");
+    eprintln!(
+        "usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers | \
+         cargo xtask package [--out DIR]"
+    );
     exit(2)
 }
 
@@ -28,6 +34,7 @@ fn main() {
         "matrix" => matrix::main(&rest),
         "guest-suite" => matrix::suite::guest_main(&rest),
         "headers" => headers::main(&rest),
+        "package" => package::main(&rest),
         _ => usage(),
     };
     exit(code)
