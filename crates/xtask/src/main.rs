@@ -7,6 +7,8 @@
 //!       regenerates include/*.h from the Rust definitions
 //!   cargo xtask package [--out DIR]
 //!       builds the Debian package (default DIR: target/debian)
+//!   cargo xtask package-test DEB
+//!       lintian, then install, use and purge it in a clean Debian system
 //!
 //! `guest-suite FILE` is internal: the kernel matrix runs it inside each VM
 //! (and on the host) to run the suites a plan file lists.
@@ -15,13 +17,14 @@ mod command;
 mod headers;
 mod matrix;
 mod package;
+mod package_test;
 
 use std::process::exit;
 
 fn usage() -> ! {
     eprintln!(
         "usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers | \
-         cargo xtask package [--out DIR]"
+         cargo xtask package [--out DIR] | cargo xtask package-test DEB"
     );
     exit(2)
 }
@@ -35,6 +38,7 @@ fn main() {
         "guest-suite" => matrix::suite::guest_main(&rest),
         "headers" => headers::main(&rest),
         "package" => package::main(&rest),
+        "package-test" => package_test::main(&rest),
         _ => usage(),
     };
     exit(code)
