@@ -8,6 +8,7 @@
 #   ./run.sh setup     install the Debian packages the build and tests need
 #   ./run.sh build     build the libraries (release)
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
+#   ./run.sh package   build the Debian package: target/debian/ebpf-event-interceptor_<version>_<arch>.deb
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
@@ -18,8 +19,13 @@ PREFIX=${PREFIX:-/opt/RealTimeKql}
 # clang compiles the BPF programs; libelf, zlib and pkg-config are what
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
-# The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
-TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring nftables iproute2)
+# The Debian package: dpkg-shlibdeps, dpkg-gencontrol and dpkg-deb.
+PACKAGE_PACKAGES=(dpkg-dev)
+# The kernel matrix boots Debian kernels under QEMU with a busybox initramfs;
+# the package's tests run lintian and install it into a clean system that
+# debootstrap makes.
+TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring nftables iproute2
+    "${PACKAGE_PACKAGES[@]}" lintian debootstrap)
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
@@ -46,6 +52,7 @@ setup() {
     local missing packages=("${BUILD_PACKAGES[@]}")
     case "${1:-}" in
         test) packages+=("${TEST_PACKAGES[@]}") ;;
+        package) packages+=("${PACKAGE_PACKAGES[@]}") ;;
         bench) packages+=("${BENCH_PACKAGES[@]}") ;;
     esac
     missing=$(missing_packages "${packages[@]}")
@@ -93,7 +100,17 @@ run_tests() {
     # each library is a process-wide singleton): RUST_TEST_THREADS=1 comes
     # from .cargo/config.toml.
     cargo test --release --workspace --locked
+    local deb
+    deb=$(package)
+    log "the Debian package: lintian, then install, use and purge it in a clean Debian system"
+    cargo xtask package-test "$deb"
     matrix
+}
+
+# Prints the path of the package it built.
+package() {
+    log "building the Debian package"
+    cargo xtask package
 }
 
 matrix() {
@@ -118,11 +135,12 @@ case "${1:-}" in
     setup) setup ;;
     build) build ;;
     install) setup; install_libraries ;;
+    package) setup package; package ;;
     headers) headers ;;
     bench) require_root bench; bench ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
     *)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -21,6 +21,7 @@ const TOOLCHAIN: &str = "gcc libc6-dev pkg-config libelf1";
 
 pub fn run(chroot: &Chroot, deb: &Path, version: &str, netpeer: &str) -> Result<(), String> {
     let start = Instant::now();
+    chroot.sh("apt-get update -qq")?;
     chroot.sh(&format!("apt-get install --yes --no-install-recommends {TOOLCHAIN}"))?;
     let before = Listing::take(chroot)?;
     println!("package-test: consumers: {TOOLCHAIN} installed ({})", seconds(start));

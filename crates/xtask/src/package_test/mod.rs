@@ -17,6 +17,7 @@ mod consumers;
 mod install;
 mod lintian;
 mod monitors;
+mod process;
 mod snapshot;
 
 use std::path::Path;

@@ -10,18 +10,18 @@
 //! start as another uid, which a chroot wrapper could not do. The consumer
 //! side, the part the package provides, is all inside.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use testkit::peers::{CloseOrder, Exchange, NOBODY, UdpExchange, run_exchange, run_udp_exchange};
 
 use super::chroot::Chroot;
+use super::process::Running;
 use crate::package::PACKAGE;
 
-/// How long a monitor may take to get ready or to print an event.
+/// How long a monitor may take to get ready, print an event or stop.
 const PATIENCE: Duration = Duration::from_secs(30);
+/// Lines each example prints per event, after its header.
+const EVENT_LINES: usize = 5;
 
 /// One printed event: the lines after its "--- ... ---" header, without the
 /// timestamp, and the timestamp.
@@ -34,7 +34,12 @@ struct Printed {
 /// tcp_monitor: the client's and the server's close, each exactly once.
 pub fn tcp_monitor(chroot: &Chroot, netpeer: &str) -> Result<(), String> {
     let binary = compile(chroot, "tcp_monitor")?;
-    let monitor = Monitor::start(chroot, &binary, "Monitoring TCP connections")?;
+    let monitor = Monitor::start(
+        chroot,
+        &binary,
+        "Monitoring TCP connections",
+        "--- TCP Connection Closed ---",
+    )?;
     let report = run_exchange(
         netpeer,
         &Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientFirst),
@@ -54,9 +59,9 @@ pub fn tcp_monitor(chroot: &Chroot, netpeer: &str) -> Result<(), String> {
     let ours = |p: &Printed| p.lines[1] == client[1] || p.lines[1] == server[1];
     let mut printed = Vec::new();
     while printed.iter().filter(|p| ours(p)).count() < 2 {
-        printed.push(monitor.expect_event("--- TCP Connection Closed ---", 5)?);
+        printed.push(monitor.next_event()?);
     }
-    printed.extend(monitor.interrupt("--- TCP Connection Closed ---", 5)?);
+    printed.extend(monitor.interrupt()?);
     let ours: Vec<&Printed> = printed.iter().filter(|p| ours(p)).collect();
     let (Some(c), Some(s), 2) = (
         ours.iter().find(|p| p.lines[1] == client[1]),
@@ -91,7 +96,7 @@ pub fn tcp_monitor(chroot: &Chroot, netpeer: &str) -> Result<(), String> {
 /// each socket's close repeating them.
 pub fn udp_monitor(chroot: &Chroot, netpeer: &str) -> Result<(), String> {
     let binary = compile(chroot, "udp_monitor")?;
-    let monitor = Monitor::start(chroot, &binary, "Monitoring UDP traffic")?;
+    let monitor = Monitor::start(chroot, &binary, "Monitoring UDP traffic", "--- UDP Traffic ---")?;
     let exchange = UdpExchange {
         count: 2,
         reply: 1,
@@ -138,9 +143,9 @@ pub fn udp_monitor(chroot: &Chroot, netpeer: &str) -> Result<(), String> {
     let mut printed = Vec::new();
     // The closes come last: wait for both sockets' fourth event.
     while of(&printed, &sender_events[0][2]).len() < 4 || of(&printed, &receiver_events[0][2]).len() < 4 {
-        printed.push(monitor.expect_event("--- UDP Traffic ---", 5)?);
+        printed.push(monitor.next_event()?);
     }
-    printed.extend(monitor.interrupt("--- UDP Traffic ---", 5)?);
+    printed.extend(monitor.interrupt()?);
     for (want, label) in [(&sender_events, "sender"), (&receiver_events, "receiver")] {
         let got = of(&printed, &want[0][2]);
         if got != want[..] {
@@ -172,122 +177,75 @@ fn within(timestamp: u64, (first, last): (u64, u64), label: &str) -> Result<(), 
     }
 }
 
-/// A monitor running inside the working copy, its stdout read line by line
-/// on a thread of its own (so every wait has a deadline).
+/// A monitor running inside the working copy.
 struct Monitor {
-    child: Child,
-    lines: Receiver<String>,
+    running: Running,
+    header: &'static str,
 }
 
 impl Monitor {
-    /// Starts `binary` and waits for its `ready` line. stdbuf: the examples
-    /// printf() into a pipe, which would otherwise be block-buffered.
-    fn start(chroot: &Chroot, binary: &str, ready: &str) -> Result<Self, String> {
-        let mut child = chroot
-            .command("stdbuf")
-            .args(["-oL", binary])
-            // Close events only: a snapshot of a live test connection would
-            // print like a close.
-            .env("EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{binary}: {e}"))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let (sender, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let monitor = Self { child, lines };
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            match monitor.line(deadline)? {
-                Some(line) if line.starts_with(ready) => return Ok(monitor),
-                Some(_) => {}
-                None => return Err(format!("{binary} ended before saying {ready:?}")),
-            }
-        }
+    /// Starts `binary` and waits for its `ready` line; its events are the
+    /// blocks under `header`. stdbuf: the examples printf() into a pipe,
+    /// which would otherwise be block-buffered.
+    fn start(chroot: &Chroot, binary: &str, ready: &str, header: &'static str) -> Result<Self, String> {
+        let running = Running::spawn(
+            chroot
+                .command("stdbuf")
+                .args(["-oL", binary])
+                // Close events only: a snapshot of a live test connection
+                // would print like a close.
+                .env("EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0"),
+        )?;
+        running.stdout.until(|line| line.starts_with(ready), PATIENCE)?;
+        Ok(Self { running, header })
     }
 
-    /// The next line; None once the output ended.
-    fn line(&self, deadline: Instant) -> Result<Option<String>, String> {
-        match self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            Ok(line) => Ok(Some(line)),
-            Err(RecvTimeoutError::Timeout) => Err(format!("the monitor printed nothing for {PATIENCE:?}")),
-            Err(RecvTimeoutError::Disconnected) => Ok(None),
-        }
+    /// The next event printed.
+    fn next_event(&self) -> Result<Printed, String> {
+        self.running.stdout.until(|line| line == self.header, PATIENCE)?;
+        let deadline = Instant::now() + PATIENCE;
+        let lines = (0..EVENT_LINES)
+            .map(|_| {
+                self.running
+                    .stdout
+                    .next(deadline)?
+                    .ok_or("the output ended inside an event".to_owned())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Printed::parse(lines)
     }
 
-    /// The next event printed under `header` (`count` lines, the last one
-    /// its timestamp); None once the output ended.
-    fn next_event(&self, header: &str, count: usize) -> Result<Option<Printed>, String> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            match self.line(deadline)? {
-                Some(line) if line == header => break,
-                Some(_) => {}
-                None => return Ok(None),
-            }
+    /// Ctrl+C, as a user stops it: the example's handler calls cleanup()
+    /// and exits with the signal's number. Returns the events printed after
+    /// the ones already read.
+    fn interrupt(mut self) -> Result<Vec<Printed>, String> {
+        self.running.signal(libc::SIGINT);
+        let status = self.running.wait(PATIENCE)?;
+        if status.code() != Some(libc::SIGINT) {
+            return Err(format!(
+                "the monitor ended with {status} after SIGINT, want exit status 2"
+            ));
         }
-        let mut lines = Vec::new();
-        for _ in 0..count {
-            lines.push(self.line(deadline)?.ok_or("the output ended inside an event")?);
-        }
+        let rest = self.running.stdout.rest(PATIENCE)?;
+        rest.split(|line| line == self.header)
+            .skip(1)
+            .map(|block| Printed::parse(block.iter().take(EVENT_LINES).cloned().collect()))
+            .collect()
+    }
+}
+
+impl Printed {
+    /// An event's lines, the last one its timestamp.
+    fn parse(mut lines: Vec<String>) -> Result<Self, String> {
         let stamp = lines.pop().unwrap_or_default();
         let timestamp = stamp
             .strip_prefix("Timestamp: ")
             .and_then(|s| s.strip_suffix(" ns"))
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("not a timestamp line: {stamp:?}"))?;
-        Ok(Some(Printed { lines, timestamp }))
-    }
-
-    /// The next event, which must come.
-    fn expect_event(&self, header: &str, count: usize) -> Result<Printed, String> {
-        self.next_event(header, count)?
-            .ok_or_else(|| "the monitor's output ended".to_owned())
-    }
-
-    /// Ctrl+C, as a user stops it: the example's handler calls cleanup()
-    /// and exits with the signal's number. Returns the events printed after
-    /// the ones already read.
-    fn interrupt(mut self, header: &str, count: usize) -> Result<Vec<Printed>, String> {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                break status;
-            }
-            if Instant::now() > deadline {
-                return Err("the monitor did not stop on SIGINT".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        if status.code() != Some(libc::SIGINT) {
-            return Err(format!(
-                "the monitor ended with {status} after SIGINT, want exit status 2"
-            ));
+        if lines.len() + 1 != EVENT_LINES {
+            return Err(format!("an event of {} lines: {lines:?}", lines.len() + 1));
         }
-        let mut rest = Vec::new();
-        while let Some(printed) = self.next_event(header, count)? {
-            rest.push(printed);
-        }
-        Ok(rest)
-    }
-}
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        Ok(Self { lines, timestamp })
     }
 }
