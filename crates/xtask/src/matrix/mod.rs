@@ -12,6 +12,7 @@
 
 mod initramfs;
 mod kernels;
+mod modules;
 mod report;
 pub mod suite;
 mod watch;
@@ -53,10 +54,12 @@ pub const LIBRARIES: [Library; 2] = [
         attach_env: interceptor_tcp::ATTACH_ENV,
         suite: &[
             ("tcp_events", ""),
+            ("tcp_extended", ""),
+            ("filters", "tcp_"),
             ("lifecycle", "tcp"),
             ("bursts", "burst_without_consumer"),
         ],
-        auto_only: &[("tcp_snapshots", "")],
+        auto_only: &[("tcp_snapshots", ""), ("filters", "snapshots_obey")],
     },
     Library {
         name: "udp",
@@ -64,6 +67,8 @@ pub const LIBRARIES: [Library; 2] = [
         attach_env: interceptor_udp::ATTACH_ENV,
         suite: &[
             ("udp_events", ""),
+            ("udp_extended", ""),
+            ("filters", "udp_"),
             ("lifecycle", "udp"),
             ("udp_coalescing", ""),
             ("bursts", "udp_flood"),
@@ -176,6 +181,9 @@ impl Artifacts {
                 .flat_map(|l| l.suite.iter().chain(&l.auto_only))
                 .map(|run| run.binary.clone()),
         );
+        for tool in initramfs::TOOLS {
+            files.push(initramfs::tool_path(tool)?);
+        }
         files.sort();
         files.dedup();
         Ok((plan, files))
@@ -316,7 +324,7 @@ fn run(args: &[String]) -> Result<bool, String> {
                     continue;
                 }
             };
-            let image = match &initramfs {
+            let shared = match &initramfs {
                 Some(image) => image.clone(),
                 None => {
                     let init = initramfs::init_script(&suite_command);
@@ -325,6 +333,8 @@ fn run(args: &[String]) -> Result<bool, String> {
                     image
                 }
             };
+            let image = work.join(format!("initramfs-{}.cpio.gz", kernel.id));
+            modules::append(&shared, &modules::modules_archive(&work, &vmlinuz)?, &image)?;
             println!(
                 "xtask matrix: {} ({} {version}) under QEMU TCG",
                 kernel.id,
