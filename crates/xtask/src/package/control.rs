@@ -22,6 +22,14 @@ pub fn changelog_timestamp() -> Result<String, String> {
     changelog_field("Timestamp")
 }
 
+/// The latest entry's day, YYYY-MM-DD (UTC).
+pub fn changelog_day() -> Result<String, String> {
+    let day = run(Command::new("date")
+        .args(["-u", "+%F", "-d"])
+        .arg(format!("@{}", changelog_timestamp()?)))?;
+    Ok(day.trim().to_owned())
+}
+
 fn changelog_field(field: &str) -> Result<String, String> {
     let value = run(Command::new("dpkg-parsechangelog")
         .arg("-l")

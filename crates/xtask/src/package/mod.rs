@@ -16,6 +16,7 @@
 
 mod control;
 mod copyright;
+mod manual;
 mod payload;
 
 use std::fs;
@@ -99,7 +100,7 @@ pub fn build(out: &Path) -> Result<PathBuf, String> {
         fs::remove_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     }
     let root = work.join("debian").join(PACKAGE);
-    payload::assemble(&root, &release, &version)?;
+    payload::assemble(&root, &release, &version, &control::changelog_day()?)?;
     copyright::write_file(&root.join("usr/share/doc").join(PACKAGE).join("copyright"))?;
     control::write_all(&work, &root)?;
 

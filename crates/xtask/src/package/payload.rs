@@ -5,19 +5,20 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use super::{PACKAGE, PREFIX, packaging_file, workspace_root};
+use super::{PACKAGE, PREFIX, manual, packaging_file, workspace_root};
 use crate::command::run;
 
 /// The crates whose binaries the package ships (built in release).
-pub const CRATES: [&str; 2] = ["tcp-event", "udp-event"];
+pub const CRATES: [&str; 3] = ["tcp-event", "udp-event", "ebpf-interceptor-cli"];
 
 /// The C monitors shipped as examples: the quick-start's two (the tests in
 /// the clean system compile and run these installed copies) and the one
 /// using both libraries through the headers.
 const EXAMPLES: [&str; 3] = ["tcp_monitor.c", "udp_monitor.c", "net_monitor.c"];
 
-/// Fills the package directory `root` from the release build in `release`.
-pub fn assemble(root: &Path, release: &Path, version: &str) -> Result<(), String> {
+/// Fills the package directory `root` from the release build in `release`;
+/// `date` (YYYY-MM-DD) is the changelog's, for the man pages.
+pub fn assemble(root: &Path, release: &Path, version: &str, date: &str) -> Result<(), String> {
     let doc = format!("usr/share/doc/{PACKAGE}");
 
     // The libraries where existing monitors dlopen() them, and the headers
@@ -49,6 +50,25 @@ pub fn assemble(root: &Path, release: &Path, version: &str) -> Result<(), String
             0o644,
         )?;
     }
+
+    // The command, in sbin: it needs root or CAP_BPF, CAP_PERFMON and
+    // CAP_NET_ADMIN (as bcc's tools and bpftool).
+    copy(&release.join("ebpf-interceptor"), root, "usr/sbin/ebpf-interceptor", 0o755)?;
+    strip(&root.join("usr/sbin/ebpf-interceptor"))?;
+    for (name, text) in manual::pages(version, date)? {
+        let dest = format!("usr/share/man/man8/{name}");
+        write(root, &dest, &text, 0o644)?;
+        run(Command::new("gzip").args(["-9n", "--"]).arg(root.join(dest)))?;
+    }
+    // The service, not enabled on install (postinst), and its settings.
+    // /lib/systemd/system: where bookworm's debhelper and systemd put units.
+    copy(
+        &packaging_file("ebpf-interceptor.service"),
+        root,
+        "lib/systemd/system/ebpf-interceptor.service",
+        0o644,
+    )?;
+    copy(&packaging_file("ebpf-interceptor.default"), root, "etc/default/ebpf-interceptor", 0o644)?;
 
     // ldconfig reads this (the trigger in DEBIAN/triggers runs it), so that
     // dlopen("libtcpEvent.so") and .NET's DllImport("tcpEvent") resolve by
@@ -85,8 +105,9 @@ pub fn assemble(root: &Path, release: &Path, version: &str) -> Result<(), String
     directories_0755(root)
 }
 
-/// What dh_strip does to a shared library: no symbols but the dynamic
-/// ones, no .comment and .note sections (lintian flags unstripped objects).
+/// What dh_strip does to shared libraries and executables: no symbols but
+/// the dynamic ones, no .comment and .note sections (lintian flags
+/// unstripped objects).
 fn strip(file: &Path) -> Result<(), String> {
     run(Command::new("strip")
         .args([
