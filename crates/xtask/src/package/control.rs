@@ -81,7 +81,7 @@ pub fn write_all(work: &Path, root: &Path) -> Result<(), String> {
     if !conffiles.is_empty() {
         write(root, "DEBIAN/conffiles", conffiles.as_bytes(), 0o644)?;
     }
-    if packaging_file("triggers").exists() { copy(&packaging_file("triggers"), root, "DEBIAN/triggers", 0o644)?; }
+    copy(&packaging_file("triggers"), root, "DEBIAN/triggers", 0o644)?;
     for script in MAINTAINER_SCRIPTS {
         let source = packaging_file(script);
         if source.exists() {

@@ -53,7 +53,12 @@ pub fn assemble(root: &Path, release: &Path, version: &str, date: &str) -> Resul
 
     // The command, in sbin: it needs root or CAP_BPF, CAP_PERFMON and
     // CAP_NET_ADMIN (as bcc's tools and bpftool).
-    copy(&release.join("ebpf-interceptor"), root, "usr/sbin/ebpf-interceptor", 0o755)?;
+    copy(
+        &release.join("ebpf-interceptor"),
+        root,
+        "usr/sbin/ebpf-interceptor",
+        0o755,
+    )?;
     strip(&root.join("usr/sbin/ebpf-interceptor"))?;
     for (name, text) in manual::pages(version, date)? {
         let dest = format!("usr/share/man/man8/{name}");
@@ -68,7 +73,12 @@ pub fn assemble(root: &Path, release: &Path, version: &str, date: &str) -> Resul
         "lib/systemd/system/ebpf-interceptor.service",
         0o644,
     )?;
-    copy(&packaging_file("ebpf-interceptor.default"), root, "etc/default/ebpf-interceptor", 0o644)?;
+    copy(
+        &packaging_file("ebpf-interceptor.default"),
+        root,
+        "etc/default/ebpf-interceptor",
+        0o644,
+    )?;
 
     // ldconfig reads this (the trigger in DEBIAN/triggers runs it), so that
     // dlopen("libtcpEvent.so") and .NET's DllImport("tcpEvent") resolve by
