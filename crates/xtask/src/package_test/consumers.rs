@@ -8,16 +8,18 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::chroot::Chroot;
+use super::cli;
 use super::install::{LIBRARIES, apt_install, check_installed, expect_eq, expect_unchanged, purge, seconds};
 use super::monitors;
 use super::snapshot::Listing;
 use crate::package::{PACKAGE, PREFIX};
 
-/// What the consumers need. libelf1 (a dependency of the package) is
-/// installed here too, so that installing the package then unpacks nothing
-/// else: libelf1 activates ldconfig itself, which would hide a missing
-/// trigger in the package.
-const TOOLCHAIN: &str = "gcc libc6-dev pkg-config libelf1";
+/// What the consumers need: a compiler and pkg-config for the C monitors,
+/// systemd for `systemd-analyze verify` of the unit. libelf1 (a dependency
+/// of the package) is installed here too, so that installing the package
+/// then unpacks nothing else: libelf1 activates ldconfig itself, which
+/// would hide a missing trigger in the package.
+const TOOLCHAIN: &str = "gcc libc6-dev pkg-config libelf1 systemd";
 
 pub fn run(chroot: &Chroot, deb: &Path, version: &str, netpeer: &str) -> Result<(), String> {
     let start = Instant::now();
@@ -55,6 +57,17 @@ pub fn run(chroot: &Chroot, deb: &Path, version: &str, netpeer: &str) -> Result<
     println!(
         "package-test: consumers: udp_monitor (gcc -ldl) printed every call of a UDP conversation exactly ({})",
         seconds(start)
+    );
+
+    let start = Instant::now();
+    cli::traces(chroot, netpeer)?;
+    println!(
+        "package-test: consumers: ebpf-interceptor tcp -o json printed both ends of a loopback connection exactly ({})",
+        seconds(start)
+    );
+    cli::service(chroot)?;
+    println!(
+        "package-test: consumers: man pages installed, ebpf-interceptor.service not enabled, systemd-analyze verify accepts it"
     );
 
     let start = Instant::now();

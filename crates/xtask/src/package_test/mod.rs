@@ -13,6 +13,7 @@
 
 mod chroot;
 mod clean_system;
+mod cli;
 mod consumers;
 mod install;
 mod lintian;

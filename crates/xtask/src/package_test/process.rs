@@ -7,22 +7,33 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-/// A started program. Its stderr goes to ours: the libraries' messages
-/// stay visible.
+/// A started program. Its stderr goes to ours (the libraries' messages
+/// stay visible), or is read like stdout ([`Running::spawn_reading_stderr`]).
 pub struct Running {
     child: Child,
     pub stdout: Lines,
+    pub stderr: Option<Lines>,
 }
 
 impl Running {
     pub fn spawn(command: &mut Command) -> Result<Self, String> {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{command:?}: {e}"))?;
+        Self::start(command, false)
+    }
+
+    /// Also reads stderr (the command's status lines).
+    pub fn spawn_reading_stderr(command: &mut Command) -> Result<Self, String> {
+        Self::start(command, true)
+    }
+
+    fn start(command: &mut Command, read_stderr: bool) -> Result<Self, String> {
+        command.stdin(Stdio::null()).stdout(Stdio::piped());
+        if read_stderr {
+            command.stderr(Stdio::piped());
+        }
+        let mut child = command.spawn().map_err(|e| format!("{command:?}: {e}"))?;
         let stdout = Lines::read(child.stdout.take().ok_or("no stdout")?, "stdout");
-        Ok(Self { child, stdout })
+        let stderr = child.stderr.take().map(|stream| Lines::read(stream, "stderr"));
+        Ok(Self { child, stdout, stderr })
     }
 
     /// Sends `signal` (SIGINT: what Ctrl+C does).
