@@ -216,7 +216,8 @@ fn refresh_loop(
                 }
                 window += 1;
                 if tables.is_some_and(|n| window >= n) {
-                    return Ok(format!("printed {window} tables"));
+                    let plural = if window == 1 { "" } else { "s" };
+                    return Ok(format!("printed {window} table{plural}"));
                 }
             }
         }
