@@ -10,6 +10,7 @@
 #   ./run.sh build     build the libraries and the command (release)
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
 #                      and the command into $BIN_DIR
+#   ./run.sh package   build the Debian package: target/debian/ebpf-event-interceptor_<version>_<arch>.deb
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
@@ -29,13 +30,17 @@ CACHE_DIR=/var/cache/ebpf-event-interceptor
 # clang compiles the BPF programs; libelf, zlib and pkg-config are what
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
+# The Debian package: dpkg-shlibdeps, dpkg-gencontrol and dpkg-deb.
+PACKAGE_PACKAGES=(dpkg-dev)
 # The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
 # The extended-event tests: nftables (dropped segments), iproute2 (network
 # namespaces). The command's tests: tmux (top, interactively),
 # python3-venv and libpython3.11 (the OTLP receiver, rotel, whose agent
-# binary links libpython3.11).
+# binary links libpython3.11). The package's tests run lintian and install
+# it into a clean system that debootstrap makes.
 TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring
-    nftables tmux iproute2 python3-venv libpython3.11)
+    nftables tmux iproute2 python3-venv libpython3.11
+    "${PACKAGE_PACKAGES[@]}" lintian debootstrap)
 # The OTLP receiver the export tests post to: pinned, installed from cached
 # wheels (downloaded from PyPI once).
 ROTEL_VENV=$CACHE_DIR/rotel-venv
@@ -74,6 +79,7 @@ setup() {
     local missing packages=("${BUILD_PACKAGES[@]}")
     case "${1:-}" in
         test) packages+=("${TEST_PACKAGES[@]}" "${DOTNET_PACKAGES[@]}") ;;
+        package) packages+=("${PACKAGE_PACKAGES[@]}") ;;
         bench) packages+=("${BENCH_PACKAGES[@]}") ;;
         soak) packages+=("${SOAK_PACKAGES[@]}") ;;
     esac
@@ -148,7 +154,21 @@ run_tests() {
     cargo test --release --workspace --locked
     python_tests
     dotnet_tests
+    package_tests
     matrix
+}
+
+# Prints the path of the package it built.
+package() {
+    log "building the Debian package"
+    cargo xtask package
+}
+
+package_tests() {
+    local deb
+    deb=$(package)
+    log "the Debian package: lintian, then install, use and purge it in a clean Debian system"
+    cargo xtask package-test "$deb"
 }
 
 # The Python binding (bindings/python) against the libraries just built: a
@@ -278,6 +298,7 @@ case "${1:-}" in
     setup) setup "${2:-}" ;;
     build) build ;;
     install) setup; install_libraries ;;
+    package) setup package; package ;;
     headers) headers ;;
     bench) require_root bench; bench ;;
     soak) require_root soak; shift; soak "$@" ;;
@@ -285,7 +306,7 @@ case "${1:-}" in
     python-tests) require_root python-tests; setup; build; python_tests ;;
     dotnet-tests) require_root dotnet-tests; setup; build; dotnet_tests ;;
     *)
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -5,17 +5,27 @@
 //!       once per attach path each kernel supports and once automatic
 //!   cargo xtask headers
 //!       regenerates include/*.h from the Rust definitions
+//!   cargo xtask package [--out DIR]
+//!       builds the Debian package (default DIR: target/debian)
+//!   cargo xtask package-test DEB
+//!       lintian, then install, use and purge it in a clean Debian system
 //!
 //! `guest-suite FILE` is internal: the kernel matrix runs it inside each VM
 //! (and on the host) to run the suites a plan file lists.
 
+mod command;
 mod headers;
 mod matrix;
+mod package;
+mod package_test;
 
 use std::process::exit;
 
 fn usage() -> ! {
-    eprintln!("usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers");
+    eprintln!(
+        "usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers | \
+         cargo xtask package [--out DIR] | cargo xtask package-test DEB"
+    );
     exit(2)
 }
 
@@ -27,6 +37,8 @@ fn main() {
         "matrix" => matrix::main(&rest),
         "guest-suite" => matrix::suite::guest_main(&rest),
         "headers" => headers::main(&rest),
+        "package" => package::main(&rest),
+        "package-test" => package_test::main(&rest),
         _ => usage(),
     };
     exit(code)

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::kernels::run;
+use crate::command::run;
 
 /// The guest's init; `{suite}` becomes the command that runs the suites.
 const INIT: &str = r#"#!/bin/sh

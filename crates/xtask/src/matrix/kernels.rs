@@ -8,6 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::command::run;
+
 /// A row of crates/xtask/kernels.conf.
 #[derive(Debug, Clone)]
 pub struct Kernel {
@@ -39,17 +41,6 @@ pub fn read_conf() -> Result<Vec<Kernel>, String> {
             })
         })
         .collect()
-}
-
-pub fn run(command: &mut Command) -> Result<String, String> {
-    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// apt-get with the private configuration under `cache`.

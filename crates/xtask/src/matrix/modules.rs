@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::kernels::run;
+use crate::command::run;
 
 /// The modules the suites need (their dependencies follow).
 const NEEDED: &[&str] = &["nf_tables"];
