@@ -1,5 +1,5 @@
-//! interceptor-bench: what tracing costs, measured in one run, next to a
-//! peer tool. Prints the figures and writes a
+//! interceptor-bench: what tracing costs, measured in one run, next to the
+//! floor of the hooks and peer tools. Prints the figures and writes a
 //! markdown table.
 //!
 //!   interceptor-bench [--rounds N] [--tcp-connections N] [--udp-pairs N]
@@ -10,12 +10,14 @@
 //! - [`loops`]: the loopback workloads;
 //! - [`consumer`]: a thread draining a library as a monitor would;
 //! - [`overhead`]: method 3 (each traced loop between two untraced ones);
+//! - [`floor`]: the UDP library's hooks with programs that return at once;
 //! - [`peers`]: bpftrace running the scripts beside this crate;
 //! - [`figures`]: each group of figures;
 //! - [`report`]: the results table.
 
 mod consumer;
 mod figures;
+mod floor;
 mod loops;
 mod options;
 mod overhead;

@@ -74,3 +74,14 @@ impl Bpftrace {
         std::mem::take(&mut *self.lines.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
+
+/// The sum of a bpftrace map's values in its exit printout
+/// (`@name[key]: value` lines).
+pub fn map_total(lines: &[String], name: &str) -> u64 {
+    let prefix = format!("@{name}[");
+    lines
+        .iter()
+        .filter(|line| line.starts_with(&prefix))
+        .filter_map(|line| line.rsplit(": ").next()?.trim().parse::<u64>().ok())
+        .sum()
+}

@@ -85,6 +85,17 @@ pub fn percent(rounds: &Rounds) -> (String, String) {
     (format!("{min:+.1} %"), format!("{median:+.1} %"))
 }
 
+/// Throughput lost and time added per operation as table cells:
+/// "+3.1 % (+187 ns/pair)".
+pub fn percent_and_ns(rounds: &Rounds, per: &str) -> (String, String) {
+    let (min, median) = percent(rounds);
+    let (min_ns, median_ns) = min_median(&rounds.added_ns);
+    (
+        format!("{min} ({min_ns:+.0} ns/{per})"),
+        format!("{median} ({median_ns:+.0} ns/{per})"),
+    )
+}
+
 /// The rounds' throughput lost, in order: "+3.1, +2.3, ...".
 pub fn rounds_text(values: &[f64]) -> String {
     values.iter().map(|v| format!("{v:+.1}")).collect::<Vec<_>>().join(", ")

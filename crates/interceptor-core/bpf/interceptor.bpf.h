@@ -108,6 +108,26 @@ static __always_inline void emit_record(void *ctx, void *record, __u64 size)
 	count(err ? COUNTER_LOST : COUNTER_EMITTED);
 }
 
+/*
+ * Ring buffer only: room for one record in the ring, to be written in place
+ * and handed over with submit_record() (no record built on the stack and
+ * copied); NULL, counted as lost, when the ring is full.
+ */
+static __always_inline void *reserve_record(__u64 size)
+{
+	void *record = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!record)
+		count(COUNTER_LOST);
+	return record;
+}
+
+static __always_inline void submit_record(void *record)
+{
+	bpf_ringbuf_submit(record, ringbuf_wakeup_flag());
+	count(COUNTER_EMITTED);
+}
+
 extern int LINUX_KERNEL_VERSION __kconfig;
 
 /*
@@ -117,6 +137,10 @@ extern int LINUX_KERNEL_VERSION __kconfig;
  * call where this is false.
  */
 #define TRACING_SOCKET_COOKIE (LINUX_KERNEL_VERSION >= (5 << 16) + (12 << 8))
+
+/* Whether bpf_get_current_task_btf() exists (5.11): the current task's
+ * fields by direct loads instead of helper calls. */
+#define CURRENT_TASK_BTF (LINUX_KERNEL_VERSION >= (5 << 16) + (11 << 8))
 
 /*
  * A socket's key where the kernel's cookie cannot be read: the time of the

@@ -1,8 +1,10 @@
 //! Project tasks that are programs rather than shell:
 //!
-//!   cargo xtask matrix [--only 5.10,6.1,6.12,host] [--cache DIR] [--minutes N]
+//!   cargo xtask matrix [--only 5.10,6.1,6.12,host] [--cache DIR] [--minutes N] [--bench-udp]
 //!       the integration suites on Debian kernels under QEMU and on the host,
-//!       once per attach path each kernel supports and once automatic
+//!       once per attach path each kernel supports and once automatic;
+//!       with --bench-udp, instead of the suites, the UDP benchmark figures
+//!       (interceptor-bench --only udp) in each selected kernel
 //!   cargo xtask headers
 //!       regenerates include/*.h from the Rust definitions
 //!
@@ -15,7 +17,7 @@ mod matrix;
 use std::process::exit;
 
 fn usage() -> ! {
-    eprintln!("usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers");
+    eprintln!("usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] [--bench-udp] | cargo xtask headers");
     exit(2)
 }
 
