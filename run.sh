@@ -2,26 +2,46 @@
 # One entry point for people and CI (run as root: it installs packages,
 # loads BPF programs and installs into /opt/RealTimeKql).
 #
-#   ./run.sh monitor   set up, build, install, then run the live TCP and UDP monitor
+#   ./run.sh monitor   set up, build, install, then run `ebpf-interceptor` (every TCP and UDP event)
 #   ./run.sh test      set up, build, install, then run every check and test,
 #                      including the kernel matrix (host + Debian kernels in QEMU)
-#   ./run.sh setup     install the Debian packages the build and tests need
-#   ./run.sh build     build the libraries (release)
+#   ./run.sh setup     install the Debian packages the build needs (`setup test`:
+#                      also what the tests need, and the OTLP receiver's venv)
+#   ./run.sh build     build the libraries and the command (release)
 #   ./run.sh install   build, then install libraries and headers into $PREFIX
+#                      and the command into $BIN_DIR
 #   ./run.sh matrix    only the kernel matrix (options: --only 5.10,6.1,6.12,host)
 #   ./run.sh headers   regenerate include/*.h from the Rust definitions
 #   ./run.sh bench     measure tracing overhead (not part of test); writes crates/bench/RESULTS.md
+#   ./run.sh soak N    install, then run the host suites N times in a row (default 20) while
+#                      stress-ng loads every CPU; per-round results and a summary, non-zero
+#                      exit on any failure (not part of test; SOAK_LOAD="cmd ..." replaces the load)
+#   ./run.sh python-tests  only the Python binding's tests (bindings/python), against a fresh build
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PREFIX=${PREFIX:-/opt/RealTimeKql}
+# Where the ebpf-interceptor command goes (on PATH).
+BIN_DIR=${BIN_DIR:-/usr/local/bin}
+CACHE_DIR=/var/cache/ebpf-event-interceptor
 # clang compiles the BPF programs; libelf, zlib and pkg-config are what
 # libbpf-sys builds libbpf against; gcc builds the C examples and tests.
 BUILD_PACKAGES=(clang libelf-dev zlib1g-dev pkg-config gcc make binutils coreutils)
 # The kernel matrix boots Debian kernels under QEMU with a busybox initramfs.
-TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring nftables iproute2)
+# The extended-event tests: nftables (dropped segments), iproute2 (network
+# namespaces). The command's tests: tmux (top, interactively),
+# python3-venv and libpython3.11 (the OTLP receiver, rotel, whose agent
+# binary links libpython3.11).
+TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring
+    nftables tmux iproute2 python3-venv libpython3.11)
+# The OTLP receiver the export tests post to: pinned, installed from cached
+# wheels (downloaded from PyPI once).
+ROTEL_VENV=$CACHE_DIR/rotel-venv
+ROTEL_REQUIREMENTS=crates/testkit/otlp-receiver-requirements.txt
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
+# The soak loads the machine while the suites run.
+SOAK_PACKAGES=(stress-ng)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
 HEADERS=(include/tcpEvent.h include/udpEvent.h)
 
@@ -47,6 +67,7 @@ setup() {
     case "${1:-}" in
         test) packages+=("${TEST_PACKAGES[@]}") ;;
         bench) packages+=("${BENCH_PACKAGES[@]}") ;;
+        soak) packages+=("${SOAK_PACKAGES[@]}") ;;
     esac
     missing=$(missing_packages "${packages[@]}")
     if [ -n "$missing" ]; then
@@ -55,10 +76,33 @@ setup() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
     fi
     command -v cargo >/dev/null || { echo "run.sh: cargo (rustup) is required" >&2; exit 1; }
+    if [ "${1:-}" = test ]; then
+        otlp_receiver
+    fi
+}
+
+# Creates (or, when the pinned requirements changed, recreates) the venv
+# holding rotel, from wheels cached in $CACHE_DIR/wheels; only missing
+# wheels are downloaded.
+otlp_receiver() {
+    local wheels="$CACHE_DIR/wheels" stamp="$ROTEL_VENV/.requirements"
+    if [ -x "$ROTEL_VENV/bin/python" ] && cmp -s "$ROTEL_REQUIREMENTS" "$stamp"; then
+        return
+    fi
+    log "OTLP receiver for the tests: rotel (pinned) into $ROTEL_VENV"
+    mkdir -p "$wheels"
+    rm -rf "$ROTEL_VENV"
+    /usr/bin/python3 -m venv "$ROTEL_VENV"
+    local pip=("$ROTEL_VENV/bin/pip" --disable-pip-version-check -q)
+    if ! "${pip[@]}" install --no-index --find-links "$wheels" --require-hashes -r "$ROTEL_REQUIREMENTS" 2>/dev/null; then
+        "${pip[@]}" download --only-binary=:all: --require-hashes -r "$ROTEL_REQUIREMENTS" -d "$wheels"
+        "${pip[@]}" install --no-index --find-links "$wheels" --require-hashes -r "$ROTEL_REQUIREMENTS"
+    fi
+    cp "$ROTEL_REQUIREMENTS" "$stamp"
 }
 
 build() {
-    log "building the libraries (release)"
+    log "building the libraries and the command (release)"
     cargo build --release --workspace --locked
 }
 
@@ -71,15 +115,16 @@ install_libraries() {
         install -m 0755 "target/release/$lib" "$PREFIX/lib/$lib"
     done
     install -m 0644 "${HEADERS[@]}" "$PREFIX/include/"
+    log "installing the command into $BIN_DIR"
+    install -d "$BIN_DIR"
+    install -m 0755 target/release/ebpf-interceptor "$BIN_DIR/ebpf-interceptor"
 }
 
 monitor() {
     setup
     install_libraries
-    log "building examples/net_monitor.c against $PREFIX (gcc -ldl)"
-    gcc -Wall -o target/net_monitor examples/net_monitor.c -I"$PREFIX/include" -ldl -lpthread
-    log "monitoring TCP connections and UDP traffic; Ctrl+C stops"
-    exec target/net_monitor
+    log "tracing TCP connections and UDP traffic with $BIN_DIR/ebpf-interceptor; Ctrl+C stops"
+    exec "$BIN_DIR/ebpf-interceptor"
 }
 
 run_tests() {
@@ -93,7 +138,32 @@ run_tests() {
     # each library is a process-wide singleton): RUST_TEST_THREADS=1 comes
     # from .cargo/config.toml.
     cargo test --release --workspace --locked
+    python_tests
     matrix
+}
+
+# The Python binding (bindings/python) against the libraries just built: a
+# venv cached under /var/cache from Debian's python3, its pinned test tools
+# from a wheel cache (filled from PyPI once), the package pip-installed.
+python_tests() {
+    local cache=/var/cache/ebpf-event-interceptor
+    local venv=$cache/python-venv wheels=$cache/wheels lib_dir=$PWD/target/release
+    local requirements=bindings/python/requirements-test.txt missing
+    local pip=("$venv/bin/pip" -q --disable-pip-version-check)
+    missing=$(missing_packages python3 python3-venv bpftool)
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+    log "Python binding: pytest in $venv against $lib_dir"
+    [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+    if ! "${pip[@]}" install --no-index --find-links "$wheels" -r "$requirements" 2>/dev/null; then
+        "${pip[@]}" download -d "$wheels" -r "$requirements"
+        "${pip[@]}" install --no-index --find-links "$wheels" -r "$requirements"
+    fi
+    "${pip[@]}" install --no-index --no-build-isolation --force-reinstall --no-deps ./bindings/python
+    # From the tests' directory, so that the installed package is the one imported.
+    (cd bindings/python && EBPF_INTERCEPTOR_LIB_DIR="$lib_dir" "$venv/bin/python" -m pytest -p no:cacheprovider tests)
 }
 
 matrix() {
@@ -112,17 +182,86 @@ bench() {
     target/release/interceptor-bench --out crates/bench/RESULTS.md
 }
 
+# The host suites N times in a row on a deliberately loaded machine: a test
+# that depends on timing fails here sooner or later; a correct suite never.
+soak() {
+    local rounds=${1:-20}
+    if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+        echo "run.sh soak: N is a number of rounds, got '$rounds'" >&2
+        exit 2
+    fi
+    setup soak
+    install_libraries
+    local load=${SOAK_LOAD:-stress-ng --cpu $(nproc) --quiet}
+    local logs=target/soak
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    log "building the tests before loading the machine"
+    if ! cargo test --release --workspace --locked --no-run >"$logs/build.log" 2>&1; then
+        cat "$logs/build.log" >&2
+        exit 1
+    fi
+    # In a process group of its own, so that stopping it stops every worker.
+    setsid $load >"$logs/load.log" 2>&1 &
+    local load_pid=$!
+    trap 'kill -TERM -- -'"$load_pid"' 2>/dev/null || true' EXIT
+    log "soak: $rounds rounds of 'cargo test --release --workspace' under: $load"
+    local round failed_rounds=0 began=$SECONDS round_began failures all_failures=""
+    for ((round = 1; round <= rounds; round++)); do
+        round_began=$SECONDS
+        # A round takes about a minute; one that hangs is ended (with every
+        # process it started: timeout signals its whole process group).
+        if timeout --kill-after=30 1800 cargo test --release --workspace --locked --no-fail-fast \
+            >"$logs/round-$round.log" 2>&1; then
+            printf 'soak round %d/%d: passed in %d s (load average %s)\n' "$round" "$rounds" \
+                $((SECONDS - round_began)) "$(cut -d' ' -f1 /proc/loadavg)"
+        else
+            failures=$(soak_failures "$logs/round-$round.log")
+            failed_rounds=$((failed_rounds + 1))
+            all_failures+="${failures:-?::?}"$'\n'
+            printf 'soak round %d/%d: FAILED in %d s (load average %s): %s (log: %s)\n' "$round" "$rounds" \
+                $((SECONDS - round_began)) "$(cut -d' ' -f1 /proc/loadavg)" "$(echo ${failures:-?})" \
+                "$logs/round-$round.log"
+        fi
+    done
+    kill -TERM -- -"$load_pid" 2>/dev/null || true
+    wait "$load_pid" 2>/dev/null || true
+    trap - EXIT
+    printf '\nsoak summary: %d rounds in %d min %d s under "%s": %d failed\n' \
+        "$rounds" $(((SECONDS - began) / 60)) $(((SECONDS - began) % 60)) "$load" "$failed_rounds"
+    if [ "$failed_rounds" -gt 0 ]; then
+        echo "failed tests (number of rounds):"
+        printf '%s' "$all_failures" | grep -v '^$' | sort | uniq -c | sort -rn
+        exit 1
+    fi
+}
+
+# The failing tests of one round's log, one per line as binary::test (a
+# binary that failed without a failing test, e.g. a crash: binary::?). Each
+# failed test has a "---- name stdout ----" section: its "test name ..."
+# line may be cut by output of the processes it ran.
+soak_failures() {
+    awk '
+        /^ +Running / { binary = $NF; gsub(/[()]/, "", binary); sub(/.*\//, "", binary); sub(/-[0-9a-f]+$/, "", binary); named = 0 }
+        /^ +Doc-tests / { binary = "doc-tests " $2; named = 0 }
+        /^---- .* stdout ----$/ { print binary "::" $2; named = 1 }
+        /^error: test failed/ && !named { print binary "::?" }
+    ' "$1"
+}
+
 case "${1:-}" in
     monitor) monitor ;;
     test) run_tests ;;
-    setup) setup ;;
+    setup) setup "${2:-}" ;;
     build) build ;;
     install) setup; install_libraries ;;
     headers) headers ;;
     bench) require_root bench; bench ;;
+    soak) require_root soak; shift; soak "$@" ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
+    python-tests) require_root python-tests; setup; build; python_tests ;;
     *)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -44,6 +44,27 @@ pub struct TracerBuilder<P: Protocol> {
     protocol: PhantomData<P>,
 }
 
+/// The filter spec's grammar, as [`TracerBuilder::filter`] takes it (for
+/// help texts and messages).
+pub const FILTER_GRAMMAR: &str = interceptor_core::filter::GRAMMAR;
+
+/// Checks a filter spec without starting anything: the error
+/// ([`ErrorKind::InvalidArgument`]) names the offending term. Paths in it
+/// (`cgroup=`, `netns=`) must exist now.
+///
+/// ```
+/// assert!(ebpf_interceptor::check_filter("port=80,port=443,family=4").is_ok());
+/// let error = ebpf_interceptor::check_filter("port=http").unwrap_err();
+/// assert_eq!(error.message(), "filter term \"port=http\": not a port (0 to 65535)");
+/// ```
+pub fn check_filter(spec: &str) -> Result<(), Error> {
+    parse_filter(spec).map(drop)
+}
+
+fn parse_filter(spec: &str) -> Result<FilterSpec, Error> {
+    FilterSpec::parse(spec).map_err(|e| Error::new(ErrorKind::InvalidArgument, e.to_string()))
+}
+
 /// A TCP tracer's builder: one event per connection that closes (or fails to
 /// connect), and snapshots of live connections.
 pub fn tcp() -> TracerBuilder<Tcp> {
@@ -108,8 +129,7 @@ impl<P: Protocol> TracerBuilder<P> {
     pub fn start(self) -> Result<Tracer<P>, Error> {
         let mut options = self.options;
         if let Some(spec) = &self.filter {
-            let parsed = FilterSpec::parse(spec).map_err(|e| Error::new(ErrorKind::InvalidArgument, e.to_string()))?;
-            options.filter = Some(parsed);
+            options.filter = Some(parse_filter(spec)?);
         }
         if !protocol::claim::<P>() {
             return Err(Error::new(

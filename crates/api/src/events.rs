@@ -196,6 +196,18 @@ impl Event {
     }
 }
 
+impl From<TcpEvent> for Event {
+    fn from(event: TcpEvent) -> Self {
+        Self::Tcp(event)
+    }
+}
+
+impl From<UdpEvent> for Event {
+    fn from(event: UdpEvent) -> Self {
+        Self::Udp(event)
+    }
+}
+
 fn text(field: &[c_char]) -> String {
     let bytes: Vec<u8> = field.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
     String::from_utf8_lossy(&bytes).into_owned()

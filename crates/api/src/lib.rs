@@ -25,13 +25,15 @@
 mod builder;
 mod error;
 mod events;
+mod messages;
 mod protocol;
 mod stats;
 mod tracer;
 
-pub use builder::{TracerBuilder, Transport, tcp, udp};
+pub use builder::{FILTER_GRAMMAR, TracerBuilder, Transport, check_filter, tcp, udp};
 pub use error::{Error, ErrorKind};
 pub use events::{Event, Role, TcpEvent, TcpEventKind, UdpEvent, UdpEventKind};
+pub use messages::{set_print_failures, set_program_name};
 pub use protocol::{Protocol, Tcp, Udp};
 pub use stats::Stats;
 pub use tracer::{StopHandle, Tracer};

@@ -18,8 +18,10 @@ pub struct Tcp;
 #[derive(Debug, Clone, Copy)]
 pub struct Udp;
 
-/// What a protocol brings to a tracer. Implemented by [`Tcp`] and [`Udp`].
-pub trait Protocol: sealed::Sealed + 'static {
+/// What a protocol brings to a tracer. Implemented by [`Tcp`] and [`Udp`];
+/// `Send` and `Sync`, so a [`Tracer`](crate::Tracer) of either can be moved
+/// to the thread that reads it.
+pub trait Protocol: sealed::Sealed + Send + Sync + 'static {
     /// The typed event.
     type Event: Send + 'static;
     #[doc(hidden)]

@@ -72,6 +72,7 @@ impl<P: Protocol> Tracer<P> {
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle {
             stop: || P::session().cleanup(),
+            stats: || P::session().stats().into(),
         }
     }
 
@@ -80,6 +81,30 @@ impl<P: Protocol> Tracer<P> {
     pub fn stop(self) -> Stats {
         P::session().cleanup();
         self.stats()
+    }
+
+    /// Stops the tracer without losing what was on its way: detaches the
+    /// programs, drains the records they emitted last, and returns every
+    /// event still queued (oldest first) with the final counters, in which
+    /// they count as delivered, not discarded.
+    ///
+    /// ```no_run
+    /// let tracer = ebpf_interceptor::tcp().start()?;
+    /// // ... read events, until it is time to stop ...
+    /// let (rest, stats) = tracer.stop_and_drain();
+    /// println!("{} more events; {} delivered, {} shed", rest.len(), stats.delivered, stats.shed);
+    /// # Ok::<(), ebpf_interceptor::Error>(())
+    /// ```
+    pub fn stop_and_drain(self) -> (Vec<P::Event>, Stats) {
+        P::session().stop_polling();
+        let mut rest = Vec::new();
+        // Polling has stopped: nothing arrives any more, so an empty queue
+        // (a zero-timeout miss) means everything was taken.
+        while let Popped::Event(raw) = P::session().dequeue(Some(Duration::ZERO)) {
+            rest.push(P::event(&raw));
+        }
+        P::session().cleanup();
+        (rest, self.stats())
     }
 }
 
@@ -98,15 +123,23 @@ impl<P: Protocol> Drop for Tracer<P> {
     }
 }
 
-/// Stops a tracer from another thread (see [`Tracer::stop_handle`]).
+/// Stops a tracer, or reads its counters, from another thread (see
+/// [`Tracer::stop_handle`]).
 #[derive(Debug, Clone, Copy)]
 pub struct StopHandle {
     stop: fn(),
+    stats: fn() -> Stats,
 }
 
 impl StopHandle {
     /// Stops the tracer: its programs are detached, blocked readers return.
     pub fn stop(&self) {
         (self.stop)();
+    }
+
+    /// The tracer's counters now, as [`Tracer::stats`] gives them, while
+    /// another thread reads its events (after a stop: the final ones).
+    pub fn stats(&self) -> Stats {
+        (self.stats)()
     }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use testkit::extended::{Extended, ExtendedEvent, TcpEventEx, UdpEventEx};
 use testkit::library::{EventAbi, GOT_EVENT, Library};
 
 /// Which call the consumer dequeues with.
@@ -12,6 +13,8 @@ use testkit::library::{EventAbi, GOT_EVENT, Library};
 pub enum Dequeue {
     /// `*_DequeueTimeout`, the original struct.
     Original,
+    /// `*_DequeueEx`, the extended struct.
+    Ex,
 }
 
 /// A thread that dequeues until stopped, counting events.
@@ -26,6 +29,20 @@ impl Consumer {
     pub fn start<E: EventAbi>(lib: &Arc<Library<E>>) -> Self {
         let lib = Arc::clone(lib);
         Self::spawn(move || lib.dequeue_timeout(Duration::from_millis(50)).0 == GOT_EVENT)
+    }
+
+    /// Drains the library whose original ABI is `E` with `*_DequeueEx`.
+    pub fn start_ex<E: EventAbi>() -> Self {
+        if E::PREFIX.starts_with("tcp") {
+            Self::start_extended::<E, TcpEventEx>()
+        } else {
+            Self::start_extended::<E, UdpEventEx>()
+        }
+    }
+
+    fn start_extended<E: EventAbi, X: ExtendedEvent>() -> Self {
+        let extended = Extended::<X>::load::<E>();
+        Self::spawn(move || extended.dequeue(Duration::from_millis(50)).0 == GOT_EVENT)
     }
 
     /// `dequeue` returns whether it got an event.

@@ -83,6 +83,7 @@ pub fn library<E: EventAbi>(
             lib.wait_ready(Duration::from_secs(20)).unwrap();
             match run.dequeue {
                 Dequeue::Original => Consumer::start(&lib),
+                Dequeue::Ex => Consumer::start_ex::<E>(),
             }
         },
         |consumer| {

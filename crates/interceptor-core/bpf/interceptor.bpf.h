@@ -57,7 +57,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-static __always_inline void count(enum interceptor_counter which)
+static __always_inline void add_to_counter(enum interceptor_counter which, __s64 delta)
 {
 	__u32 key = which;
 	__u64 *value = bpf_map_lookup_elem(&counters, &key);
@@ -65,7 +65,12 @@ static __always_inline void count(enum interceptor_counter which)
 	/* Atomic because a softirq program can interrupt one in process context
 	 * on the same CPU. The result stays unused: 5.10 has no fetch atomics. */
 	if (value)
-		__sync_fetch_and_add(value, 1);
+		__sync_fetch_and_add(value, delta);
+}
+
+static __always_inline void count(enum interceptor_counter which)
+{
+	add_to_counter(which, 1);
 }
 
 /*
@@ -94,18 +99,27 @@ static __always_inline __u64 ringbuf_wakeup_flag(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* Hands one record to user space; a refused record is counted as lost. */
+/* Hands one record to user space; a refused record is counted as lost.
+ * It is counted as emitted before it is handed over, and taken back if
+ * refused (on the same CPU: programs do not migrate), so user space never
+ * takes a record that kernel_emitted does not include yet: kernel_emitted
+ * equal to what the poller took means no record is in flight, which callers
+ * (the tests) can wait for instead of sleeping. */
 static __always_inline void emit_record(void *ctx, void *record, __u64 size)
 {
 	long err;
 
+	count(COUNTER_EMITTED);
 	/* interceptor_config is read-only and known at load time, so the
 	 * verifier only ever sees one of these two branches. */
 	if (interceptor_config.use_perf_buffer)
 		err = bpf_perf_event_output(ctx, &events_perf, BPF_F_CURRENT_CPU, record, size);
 	else
 		err = bpf_ringbuf_output(&events, record, size, ringbuf_wakeup_flag());
-	count(err ? COUNTER_LOST : COUNTER_EMITTED);
+	if (err) {
+		add_to_counter(COUNTER_EMITTED, -1);
+		count(COUNTER_LOST);
+	}
 }
 
 /*
@@ -122,10 +136,11 @@ static __always_inline void *reserve_record(__u64 size)
 	return record;
 }
 
+/* Counted as emitted before it is handed over, as in emit_record(). */
 static __always_inline void submit_record(void *record)
 {
-	bpf_ringbuf_submit(record, ringbuf_wakeup_flag());
 	count(COUNTER_EMITTED);
+	bpf_ringbuf_submit(record, ringbuf_wakeup_flag());
 }
 
 extern int LINUX_KERNEL_VERSION __kconfig;

@@ -16,11 +16,36 @@ pub const DEBUG_ENV: &str = "EBPF_INTERCEPTOR_DEBUG";
 
 static LIBRARY: OnceLock<&'static str> = OnceLock::new();
 static DEBUG: AtomicBool = AtomicBool::new(false);
+/// Whether failures the caller also gets returned are printed (the C ABI's
+/// behaviour; the Rust API's callers say them themselves).
+static PRINT_FAILURES: AtomicBool = AtomicBool::new(true);
 static LIBBPF_TAIL: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
 const LIBBPF_TAIL_LINES: usize = 64;
 
 fn library() -> &'static str {
     LIBRARY.get().copied().unwrap_or("libEventInterceptor")
+}
+
+/// Names the program in messages instead of the library: for a program
+/// that runs both tracers (the `ebpf-interceptor` command), whose messages
+/// would otherwise all carry the first library's name. Call before the
+/// first start; the first name set stays.
+pub fn set_program(name: &'static str) {
+    let _ = LIBRARY.set(name);
+}
+
+/// Whether a failure that is also returned to the caller (a start that
+/// failed, a refused filter) is printed on stderr; on by default.
+pub fn set_print_failures(print: bool) {
+    PRINT_FAILURES.store(print, Ordering::Relaxed);
+}
+
+/// A failure the caller also gets returned: one line on stderr unless
+/// [`set_print_failures`] turned that off.
+pub fn failure(message: &str) {
+    if PRINT_FAILURES.load(Ordering::Relaxed) {
+        error(message);
+    }
 }
 
 /// Names the library in messages and routes libbpf's output; reads the

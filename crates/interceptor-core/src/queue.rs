@@ -269,28 +269,40 @@ mod tests {
         assert_eq!(queue.counts().discarded, 3);
     }
 
+    /// Consumers take events until all have been taken (not until the
+    /// queue stays empty for a while: a producer held up on a loaded
+    /// machine would end them early), or a minute has passed (a lost event
+    /// then fails the test instead of hanging it).
     #[test]
     fn each_event_goes_to_exactly_one_consumer() {
+        const EVENTS: usize = 1000;
         let queue = Arc::new(EventQueue::<u32>::new());
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         queue.open();
         let consumers: Vec<_> = (0..4)
             .map(|_| {
-                let queue = Arc::clone(&queue);
+                let (queue, taken) = (Arc::clone(&queue), Arc::clone(&taken));
                 thread::spawn(move || {
+                    let began = std::time::Instant::now();
                     let mut got = Vec::new();
-                    while let Popped::Event(e) = queue.pop(Some(Duration::from_millis(200))) {
-                        got.push(e);
+                    while taken.load(std::sync::atomic::Ordering::SeqCst) < EVENTS
+                        && began.elapsed() < Duration::from_secs(60)
+                    {
+                        if let Popped::Event(e) = queue.pop(Some(Duration::from_millis(10))) {
+                            got.push(e);
+                            taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
                     }
                     got
                 })
             })
             .collect();
-        for chunk in (0..1000u32).collect::<Vec<_>>().chunks(100) {
+        for chunk in (0..EVENTS as u32).collect::<Vec<_>>().chunks(100) {
             queue.push_all(chunk.iter().copied());
             thread::sleep(Duration::from_millis(1));
         }
         let mut all: Vec<u32> = consumers.into_iter().filter_map(|c| c.join().ok()).flatten().collect();
         all.sort_unstable();
-        assert_eq!(all, (0..1000).collect::<Vec<_>>());
+        assert_eq!(all, (0..EVENTS as u32).collect::<Vec<_>>());
     }
 }

@@ -182,7 +182,7 @@ impl<T: Tracer> Interceptor<T> {
     }
 
     fn fail(&self, failure: Failure) {
-        diag::error(&failure.message);
+        diag::failure(&failure.message);
         self.status.store(0, Ordering::SeqCst);
         *lock(&self.last_error) = failure;
         self.set_phase(Phase::Failed);
@@ -305,6 +305,26 @@ impl<T: Tracer> Interceptor<T> {
     /// any number of times.
     pub fn cleanup(&'static self) {
         let _control = lock(&self.control);
+        self.join_worker();
+        self.queue.close();
+        give_back_freed_memory();
+        let mut lifecycle = lock(&self.lifecycle);
+        lifecycle.phase = Phase::Idle;
+        lifecycle.cleanups += 1;
+        drop(lifecycle);
+        self.lifecycle_changed.notify_all();
+    }
+
+    /// A graceful stop's first half: detaches everything and joins the
+    /// polling thread after its last drain, but leaves the queue open, so
+    /// the events already queued can still be taken (with a zero timeout:
+    /// no more arrive). `cleanup()` finishes the stop.
+    pub fn stop_polling(&'static self) {
+        let _control = lock(&self.control);
+        self.join_worker();
+    }
+
+    fn join_worker(&self) {
         let worker = lock(&self.lifecycle).worker.take();
         if let Some(worker) = worker {
             worker.stop.set();
@@ -313,13 +333,6 @@ impl<T: Tracer> Interceptor<T> {
             }
         }
         self.status.store(0, Ordering::SeqCst);
-        self.queue.close();
-        give_back_freed_memory();
-        let mut lifecycle = lock(&self.lifecycle);
-        lifecycle.phase = Phase::Idle;
-        lifecycle.cleanups += 1;
-        drop(lifecycle);
-        self.lifecycle_changed.notify_all();
     }
 
     /// `*_SetFilter`: parses `text` and keeps it for this session (applied
@@ -339,7 +352,7 @@ impl<T: Tracer> Interceptor<T> {
             }
         });
         if let Err(message) = &applied {
-            diag::error(message);
+            diag::failure(message);
             self.note_error(Failure::new(FailureKind::InvalidArgument, message.clone()));
         }
         applied

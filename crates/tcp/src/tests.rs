@@ -165,3 +165,18 @@ fn conversion_fills_every_field() {
     assert_eq!(c_str(&original.SADDR), "::ffff:127.0.0.1");
     assert!(is_snapshot(&original));
 }
+
+/// The snapshot interval: the original's 6 s unless set; 0 turns snapshots
+/// off. (The integration tests check that passes keep the interval, as a
+/// lower bound, which is all a loaded machine can show.)
+#[test]
+fn snapshot_interval_variable() {
+    let six = Ok(Some(Duration::from_secs(6)));
+    assert_eq!(snapshot_interval(None), six);
+    assert_eq!(snapshot_interval(Some("")), six);
+    assert_eq!(snapshot_interval(Some(" 6 ")), six);
+    assert_eq!(snapshot_interval(Some("0")), Ok(None));
+    assert_eq!(snapshot_interval(Some("0.3")), Ok(Some(Duration::from_millis(300))));
+    assert!(snapshot_interval(Some("0.01")).is_err());
+    assert!(snapshot_interval(Some("often")).is_err());
+}

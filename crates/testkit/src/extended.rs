@@ -8,7 +8,8 @@ use std::ffi::{CStr, CString, c_char};
 use std::time::Duration;
 
 use crate::dl::DynLib;
-use crate::library::{EventAbi, GOT_EVENT};
+use crate::library::{EventAbi, GOT_EVENT, wait_caught_up};
+use crate::stats::Stats;
 
 /// `struct tcp_event_ex_t` (naturally aligned, 288 bytes).
 #[repr(C)]
@@ -156,6 +157,7 @@ extended_event!(UdpEventEx);
 type DequeueExFn<X> = unsafe extern "C" fn(*mut X, usize, u32) -> i32;
 type SetFilterFn = unsafe extern "C" fn(*const c_char) -> i32;
 type KindFn = unsafe extern "C" fn() -> i32;
+type StatsFn = unsafe extern "C" fn(*mut Stats) -> i32;
 
 /// The additive calls of one library.
 #[derive(Debug)]
@@ -164,6 +166,7 @@ pub struct Extended<X: ExtendedEvent> {
     dequeue_ex: DequeueExFn<X>,
     set_filter: SetFilterFn,
     last_error_kind: KindFn,
+    get_stats: StatsFn,
 }
 
 impl<X: ExtendedEvent> Extended<X> {
@@ -178,6 +181,7 @@ impl<X: ExtendedEvent> Extended<X> {
                 dequeue_ex: lib.function(&name("DequeueEx")).unwrap(),
                 set_filter: lib.function(&name("SetFilter")).unwrap(),
                 last_error_kind: lib.function(&name("GetLastErrorKind")).unwrap(),
+                get_stats: lib.function(&name("GetStats")).unwrap(),
                 _lib: lib,
             }
         }
@@ -217,6 +221,26 @@ impl<X: ExtendedEvent> Extended<X> {
             }
         }
         found
+    }
+
+    /// Every matching event emitted so far, without waiting for more: waits
+    /// until the polling thread has taken every record, then takes what is
+    /// queued (events of traffic that has ended are all there, so an extra
+    /// one would be among them).
+    pub fn collect_emitted(&self, filter: impl Fn(&X) -> bool) -> Vec<X> {
+        wait_caught_up(|| {
+            let mut stats = Stats::default();
+            // SAFETY: a valid pointer to one stats struct.
+            assert_eq!(unsafe { (self.get_stats)(&raw mut stats) }, 0);
+            stats
+        });
+        let mut events = Vec::new();
+        while let (GOT_EVENT, event) = self.dequeue(Duration::ZERO) {
+            if filter(&event) {
+                events.push(event);
+            }
+        }
+        events
     }
 
     /// `*_SetFilter`: its result.

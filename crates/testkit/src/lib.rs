@@ -3,6 +3,7 @@
 //! independently from the spec, and drives real loopback traffic through
 //! the `netpeer` helper.
 
+pub mod blocked;
 pub mod caps;
 pub mod cgroup;
 pub mod dl;
@@ -49,6 +50,20 @@ pub fn realtime_ns() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// How far an event's EventTime may be from the wall clock at the moment
+/// it stands for: the libraries convert the kernel's CLOCK_BOOTTIME stamps
+/// with an offset to CLOCK_REALTIME good to microseconds (README: tested
+/// within 1 ms). A clock-conversion tolerance, not a timing window: the
+/// tests compare EventTime with wall-clock readings taken before and after
+/// what the event stands for, ordered by what the kernel did.
+pub const EVENT_TIME_PRECISION_NS: u64 = 1_000_000;
+
+/// Whether `time` lies within `window` (wall-clock readings before and
+/// after) give or take [`EVENT_TIME_PRECISION_NS`].
+pub fn time_within(time: u64, window: (u64, u64)) -> bool {
+    time + EVENT_TIME_PRECISION_NS >= window.0 && time <= window.1 + EVENT_TIME_PRECISION_NS
 }
 
 /// Resident set size of this process in KiB.

@@ -20,6 +20,8 @@ pub trait EventAbi: Copy + Send + Sync + 'static {
     fn zeroed() -> Self;
     /// `k=v` words for test output: ports, owner, totals.
     fn describe(&self) -> String;
+    /// The socket's local port (SPT).
+    fn local_port(&self) -> u16;
 }
 
 /// Every byte zero (what the libraries return after cleanup()).
@@ -72,6 +74,27 @@ impl<E: EventAbi> Drop for Session<'_, E> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|file| *file != E::FILE);
+    }
+}
+
+/// How long the polling thread may take to catch up with the kernel: far
+/// beyond any stall of a loaded machine; reaching it is a failure.
+pub const CAUGHT_UP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Waits until `stats` say the polling thread has taken every record the
+/// BPF programs emitted so far; panics after [`CAUGHT_UP_LIMIT`].
+pub fn wait_caught_up(stats: impl Fn() -> Stats) {
+    let began = Instant::now();
+    loop {
+        let now = stats();
+        if now.caught_up() {
+            return;
+        }
+        assert!(
+            began.elapsed() < CAUGHT_UP_LIMIT,
+            "the polling thread did not take every emitted record within {CAUGHT_UP_LIMIT:?}: {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -263,18 +286,33 @@ impl<E: EventAbi> Library<E> {
         found
     }
 
-    /// Exactly the matching events: waits for `want`, then checks for
-    /// `settle` that no further one arrives (the poller drains every 10 ms,
-    /// so a duplicate would show up well within it).
-    pub fn collect_exactly(
-        &self,
-        filter: impl Fn(&E) -> bool,
-        want: usize,
-        timeout: Duration,
-        settle: Duration,
-    ) -> Vec<E> {
+    /// Waits until the polling thread has taken every record emitted so far
+    /// (see [`Stats::caught_up`]): everything the traffic before this call
+    /// produced is then in the queue. Panics after `CAUGHT_UP_LIMIT`.
+    pub fn wait_caught_up(&self) {
+        wait_caught_up(|| self.stats());
+    }
+
+    /// Every matching event emitted so far, without waiting for more: waits
+    /// until the polling thread has taken every record, then takes what is
+    /// queued (events of traffic that has ended are all there).
+    pub fn collect_emitted(&self, filter: impl Fn(&E) -> bool) -> Vec<E> {
+        self.wait_caught_up();
+        let mut events = Vec::new();
+        while let (GOT_EVENT, event) = self.dequeue_timeout(Duration::ZERO) {
+            if filter(&event) {
+                events.push(event);
+            }
+        }
+        events
+    }
+
+    /// Exactly the matching events of traffic that has ended: waits for
+    /// `want` (up to `timeout`), then takes every further one emitted so
+    /// far, so a duplicate or extra event is among the result.
+    pub fn collect_exactly(&self, filter: impl Fn(&E) -> bool, want: usize, timeout: Duration) -> Vec<E> {
         let mut events = self.collect(&filter, want, timeout);
-        events.extend(self.collect(&filter, 1, settle));
+        events.extend(self.collect_emitted(&filter));
         events
     }
 

@@ -90,16 +90,69 @@ impl Peer {
     }
 }
 
-/// How a test connection ends.
+/// How a test connection ends. What each socket counts at TCP_CLOSE depends
+/// on what reached it before (rx_b includes the peer's FIN only if the FIN
+/// arrived before the socket closed), so each order is carried out by the
+/// peers in the kernel's order, never by timing (netpeer's tcp_close.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseOrder {
-    /// The client closes, the server reads EOF and closes.
+    /// The client shuts down its sending side (its FIN) and waits for the
+    /// server's FIN; the server reads EOF and closes: both count the
+    /// other's FIN.
     ClientFirst,
-    /// The server closes, the client reads EOF and closes.
+    /// The client close()s at once; the server closes only once the
+    /// client's orphaned socket has reached TCP_CLOSE, which it does on the
+    /// server's ACK alone: the client counts no FIN from the server.
+    ClientFirstAtOnce,
+    /// As ClientFirst with the roles swapped: both count the other's FIN.
     ServerFirst,
+    /// As ClientFirstAtOnce with the roles swapped: the server counts no
+    /// FIN from the client.
+    ServerFirstAtOnce,
     /// The client closes with SO_LINGER 0 (sends an RST); the server gets
-    /// ECONNRESET and closes.
+    /// ECONNRESET and closes. Everything either side sent was acknowledged
+    /// before the RST.
     ClientReset,
+}
+
+impl CloseOrder {
+    /// netpeer's close= modes: (server, client).
+    pub fn modes(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ClientFirst => ("after-fin", "shutdown"),
+            Self::ClientFirstAtOnce => ("after-close", "at-once"),
+            Self::ServerFirst => ("shutdown", "after-fin"),
+            Self::ServerFirstAtOnce => ("at-once", "after-close"),
+            Self::ClientReset => ("after-fin", "rst"),
+        }
+    }
+
+    /// (client rx, client tx), (server rx, server tx) at TCP_CLOSE, from
+    /// the kernel's byte accounting (tcp_sock bytes_received / bytes_acked):
+    /// a received FIN adds 1 to bytes_received; bytes_acked adds 1 for the
+    /// client's SYN (acked by the SYN-ACK) and 1 for an acked FIN. The server's
+    /// SYN-ACK is not counted. An RST close sends no FIN. The kernel's rule for
+    /// the peer's FIN: rx_b includes it only if it arrived before the socket
+    /// reached TCP_CLOSE, which the close order decides (peers.rs, CloseOrder).
+    pub fn expected_bytes(self, client_sends: usize, server_sends: usize) -> ((u64, u64), (u64, u64)) {
+        let (c, s) = (client_sends as u64, server_sends as u64);
+        match self {
+            // The first to close shut down its sending side only, so its socket
+            // waited in FIN_WAIT2 for the peer's FIN: both count the other's FIN.
+            CloseOrder::ClientFirst | CloseOrder::ServerFirst => ((s + 1, c + 2), (c + 1, s + 1)),
+            // The client close()d at once: its orphan in FIN_WAIT1 got the
+            // server's ACK without a FIN and became a FIN_WAIT2 timewait socket
+            // at once (tcp_rcv_state_process -> tcp_time_wait(sk, TCP_FIN_WAIT2,
+            // ...) -> tcp_done): TCP_CLOSE came before the server's FIN, which
+            // only the timewait socket saw. Its own FIN was acked.
+            CloseOrder::ClientFirstAtOnce => ((s, c + 2), (c + 1, s + 1)),
+            // The same kernel path for the server's orphan.
+            CloseOrder::ServerFirstAtOnce => ((s + 1, c + 2), (c, s + 1)),
+            // Everything sent was acknowledged before the RST (the peers wait
+            // for it), no FIN either way.
+            CloseOrder::ClientReset => ((s, c + 1), (c, s)),
+        }
+    }
 }
 
 /// One loopback connection between two netpeers.
@@ -116,8 +169,6 @@ pub struct Exchange {
     pub server_comm: &'static str,
     /// Run the client as this uid.
     pub client_uid: Option<u32>,
-    /// Establish and exchange, then wait: `between` runs before the close.
-    pub hold_before_close: bool,
 }
 
 impl Exchange {
@@ -133,7 +184,6 @@ impl Exchange {
             client_comm: "tcpcli",
             server_comm: "tcpsrv",
             client_uid: Some(NOBODY),
-            hold_before_close: false,
         }
     }
 }
@@ -145,19 +195,16 @@ pub struct ExchangeReport {
     pub server_pid: u32,
     pub client_port: u16,
     pub server_port: u16,
-    /// Wall clock just before the first close() and just after the last.
+    /// Wall clock just before the first closing step and once both sockets
+    /// had reached TCP_CLOSE (both close events emitted).
     pub close_window: (u64, u64),
 }
 
-/// Runs an exchange; `between` runs after the data exchange and before the
-/// close when `hold_before_close` is set.
+/// Runs an exchange. Both peers exchange their data, wait until what they
+/// sent is acknowledged and hold; then `between` runs, then both close as
+/// `exchange.close` says.
 pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) -> ExchangeReport {
-    let hold = if exchange.hold_before_close { "1" } else { "0" };
-    let (server_close, client_close) = match exchange.close {
-        CloseOrder::ClientFirst => ("last", "first"),
-        CloseOrder::ServerFirst => ("first", "last"),
-        CloseOrder::ClientReset => ("last", "rst"),
-    };
+    let (server_close, client_close) = exchange.close.modes();
     let mut server = Peer::spawn(
         netpeer,
         "tcp-server",
@@ -167,7 +214,7 @@ pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) 
             format!("recv={}", exchange.client_sends),
             format!("send={}", exchange.server_sends),
             format!("close={server_close}"),
-            format!("hold={hold}"),
+            "hold=1".into(),
         ],
         None,
     );
@@ -182,20 +229,17 @@ pub fn run_exchange(netpeer: &str, exchange: &Exchange, between: impl FnOnce()) 
             format!("send={}", exchange.client_sends),
             format!("recv={}", exchange.server_sends),
             format!("close={client_close}"),
-            format!("hold={hold}"),
+            "hold=1".into(),
         ],
         exchange.client_uid,
     );
     let client_port = Peer::number(&client.expect("CONNECTED"), "local_port") as u16;
-    if exchange.hold_before_close {
-        server.expect("HOLDING");
-        client.expect("HOLDING");
-        between();
-        // The server's close phase waits for the client's FIN (or RST) or
-        // closes at once (server-first); release order does not matter.
-        server.release();
-        client.release();
-    }
+    server.expect("HOLDING");
+    client.expect("HOLDING");
+    between();
+    // Each close mode waits for what it depends on: release order does not matter.
+    server.release();
+    client.release();
     let client_closed = client.expect("CLOSED");
     let server_closed = server.expect("CLOSED");
     let first = Peer::number(&client_closed, "before").min(Peer::number(&server_closed, "before"));

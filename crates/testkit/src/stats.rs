@@ -29,6 +29,22 @@ impl Stats {
         crate::c_text(&field)
     }
 
+    /// Records the polling thread has taken from the kernel: queued,
+    /// delivered, shed, discarded or dropped as malformed.
+    pub fn taken(&self) -> u64 {
+        let (delivered, queued, shed, discarded, malformed) =
+            (self.delivered, self.queued, self.shed, self.discarded, self.malformed);
+        delivered + queued + shed + discarded + malformed
+    }
+
+    /// Whether the polling thread has taken every record the BPF programs
+    /// emitted so far. They count a record before handing it over, so this
+    /// means none is in flight between kernel and queue.
+    pub fn caught_up(&self) -> bool {
+        let emitted = self.kernel_emitted;
+        emitted == self.taken()
+    }
+
     /// Transport in use.
     pub fn transport(&self) -> String {
         let field = self.transport;

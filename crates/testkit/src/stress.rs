@@ -2,7 +2,7 @@
 //! a process of its own: cleanup() while traffic flows.
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::library::{CLEANED_UP, EventAbi, Library};
 
@@ -33,7 +33,10 @@ impl Drop for Traffic {
 }
 
 /// The stats identity after one session stopped while traffic flowed:
-/// (kernel_emitted, delivered + shed + queued + discarded + malformed).
+/// (kernel_emitted, delivered + shed + queued + discarded + malformed). The
+/// session lasts `session`, and at least until the traffic has produced a
+/// record (a traffic process held up on a loaded machine may not have in
+/// that time; up to a minute).
 pub fn cleanup_under_traffic<E: EventAbi>(lib: &Library<E>, session: Duration) -> (u64, u64) {
     lib.add_probe(None);
     lib.wait_ready(Duration::from_secs(20))
@@ -44,6 +47,10 @@ pub fn cleanup_under_traffic<E: EventAbi>(lib: &Library<E>, session: Duration) -
             while lib.dequeue_timeout(Duration::from_millis(100)).0 != CLEANED_UP {}
         });
         std::thread::sleep(session);
+        let began = Instant::now();
+        while lib.stats().kernel_emitted == 0 && began.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         lib.cleanup();
     });
     let stats = lib.stats();

@@ -39,6 +39,10 @@ impl EventAbi for TcpEvent {
         TcpEvent::zeroed()
     }
 
+    fn local_port(&self) -> u16 {
+        self.SPT
+    }
+
     fn describe(&self) -> String {
         let (port, peer, pid, rx, tx) = (self.SPT, self.DPT, self.pid, self.rx_b, self.tx_b);
         format!(

@@ -53,6 +53,10 @@ impl EventAbi for UdpEvent {
         }
     }
 
+    fn local_port(&self) -> u16 {
+        self.SPT
+    }
+
     fn describe(&self) -> String {
         self.words()
     }

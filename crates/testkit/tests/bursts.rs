@@ -23,9 +23,13 @@ fn lines_of(stdout: &str, key: &str) -> Vec<std::collections::HashMap<String, u6
         .collect()
 }
 
+/// 2,000 connections per round: more than the queue holds, and their 4,000
+/// close records (104 bytes each in the ring) fit in TCP's 512 KiB ring with
+/// room for a thousand more, so none is lost however late the polling
+/// thread runs on a loaded machine. Snapshots are off: only the closes.
 #[test]
 fn burst_without_consumer_sheds_oldest_and_counts() {
-    const CONNECTIONS: u64 = 3000;
+    const CONNECTIONS: u64 = 2000;
     let output = libdriver(
         &[
             "tcp",
@@ -34,7 +38,7 @@ fn burst_without_consumer_sheds_oldest_and_counts() {
             &format!("count={CONNECTIONS}"),
             "rounds=3",
         ],
-        &[],
+        &[("EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0")],
         None,
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -49,9 +53,15 @@ fn burst_without_consumer_sheds_oldest_and_counts() {
         previous_emitted = round["emitted"];
         // Two sockets per connection (other traffic on the host may add a few).
         assert!(emitted_this_round >= 2 * CONNECTIONS, "{round:?}");
-        // Nobody dequeued during the burst: the queue was full, then drained.
+        // Nobody dequeued during the burst: the queue was full, then drained
+        // (with whatever else the host's traffic added meanwhile).
         assert_eq!(round["queued_before_drain"], 1024, "{round:?}");
-        assert!((1024..=1034).contains(&round["drained"]), "{round:?}");
+        assert!(round["drained"] >= 1024, "{round:?}");
+        assert_eq!(
+            round["drained"],
+            round["delivered"] - round["delivered_before_drain"],
+            "{round:?}"
+        );
         assert_eq!(round["queued"], 0, "{round:?}");
         // Nothing lost between kernel and user space; the rest was shed.
         assert_eq!(round["lost"], 0, "{round:?}");
@@ -62,7 +72,10 @@ fn burst_without_consumer_sheds_oldest_and_counts() {
             "every record the kernel emitted is delivered, shed or still queued: {round:?}"
         );
     }
-    // Memory flat: the queue and buffers are fixed-size.
+    // Memory flat: the queue and buffers are fixed-size. The poller's batch
+    // (1024 events of 430 bytes, allocated at start) may be touched further
+    // in a later round, when the poller ran later and took more at once:
+    // under 512 KiB.
     let (first, last) = (rounds[0]["rss_kib"], rounds[2]["rss_kib"]);
     assert!(
         last <= first + 512,
@@ -98,7 +111,7 @@ fn udp_flood_totals_stay_exact_while_shedding() {
             &format!("netpeer={NETPEER}"),
             &format!("count={DATAGRAMS}"),
             "rounds=1",
-            "tail=2",
+            "last=1",
         ],
         &[],
         None,
@@ -108,7 +121,7 @@ fn udp_flood_totals_stay_exact_while_shedding() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let flood = &lines_of(&stdout, "FLOODED")[0];
     let round = &lines_of(&stdout, "ROUND")[0];
-    let tail = lines_of(&stdout, "EVENT");
+    let last_events = lines_of(&stdout, "EVENT");
     // A send and a receive per datagram, and the two closes.
     let generated = round["emitted"] + round["lost"];
     assert!(generated >= 2 * DATAGRAMS + 2, "{round:?}");
@@ -118,12 +131,14 @@ fn udp_flood_totals_stay_exact_while_shedding() {
         "{round:?}"
     );
     assert!(round["shed"] >= 2 * DATAGRAMS + 2 - 1024 - round["lost"], "{round:?}");
-    // The two newest events are the closes, with the exact totals.
-    let sender = tail
+    // Each socket's last event is its close, with the exact totals (the
+    // flood held its closes until the poller had taken everything, so they
+    // found room in the ring).
+    let sender = last_events
         .iter()
         .find(|e| e["port"] == flood["sender_port"])
         .expect("sender close");
-    let receiver = tail
+    let receiver = last_events
         .iter()
         .find(|e| e["port"] == flood["receiver_port"])
         .expect("receiver close");

@@ -7,7 +7,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 use common::NETPEER;
 use testkit::peers::{CloseOrder, Exchange, NOBODY, UdpExchange, run_exchange, run_udp_exchange};
@@ -40,10 +41,16 @@ fn build_example(name: &str, extra: &[&str]) -> std::path::PathBuf {
     out
 }
 
-/// A running example: its stdout lines, once it said `ready`.
+/// How long a monitor may take to print the next line it owes: a liveness
+/// bound (they print within milliseconds), so that a broken library fails
+/// the test instead of hanging it.
+const LINE_WAIT: Duration = Duration::from_secs(60);
+
+/// A running example: its stdout lines, once it said `ready`. Killed when
+/// dropped, also when the test fails.
 struct Monitor {
     child: std::process::Child,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    lines: Receiver<String>,
 }
 
 impl Monitor {
@@ -60,28 +67,43 @@ impl Monitor {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let started = Instant::now();
-        loop {
-            let line = lines.next().expect("monitor output ended").unwrap();
-            if line.starts_with(ready) {
-                break;
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    return;
+                }
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "monitor did not get ready");
-        }
-        Self { child, lines }
+        });
+        let mut monitor = Self { child, lines };
+        while !monitor.line().starts_with(ready) {}
+        monitor
     }
 
     fn line(&mut self) -> String {
-        self.lines.next().expect("monitor output ended").unwrap()
+        match self.lines.recv_timeout(LINE_WAIT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!("the monitor printed nothing for {LINE_WAIT:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("monitor output ended"),
+        }
     }
 
     /// SIGINT; returns the exit code and the rest of stdout.
     fn interrupt(mut self) -> (Option<i32>, Vec<String>) {
         // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        let rest = self.lines.by_ref().map_while(Result::ok).collect();
-        (self.child.wait().unwrap().code(), rest)
+        let code = self.child.wait().unwrap().code();
+        let rest = std::iter::from_fn(|| self.lines.recv_timeout(LINE_WAIT).ok()).collect();
+        (code, rest)
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        // Our own child; an error only means it has exited already.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -138,10 +160,10 @@ fn tcp_monitor_example_end_to_end() {
     assert_eq!(client.traffic, "RX=2001 bytes, TX=1002 bytes");
     assert_eq!(server.traffic, "RX=1001 bytes, TX=2001 bytes");
     for printed in [client, server] {
-        let (first, last) = report.close_window;
         assert!(
-            printed.timestamp + 1_000_000 >= first && printed.timestamp <= last + 1_000_000,
-            "{printed:?}"
+            testkit::time_within(printed.timestamp, report.close_window),
+            "{printed:?} outside {:?}",
+            report.close_window
         );
     }
 }
@@ -215,7 +237,11 @@ fn udp_monitor_example_end_to_end() {
             .trim_end_matches(" ns")
             .parse()
             .unwrap();
-        assert!(time + 1_000_000 >= report.window.0 && time <= report.window.1 + 1_000_000);
+        assert!(
+            testkit::time_within(time, report.window),
+            "{block:?} outside {:?}",
+            report.window
+        );
     }
 }
 

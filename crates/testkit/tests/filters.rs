@@ -16,7 +16,7 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::time::Duration;
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, with_env};
+use common::{EVENT_WAIT, NETPEER, with_env};
 use testkit::cgroup::TestCgroup;
 use testkit::extended::{Extended, ExtendedEvent, TcpEventEx, UdpEventEx};
 use testkit::inprocess::{SERVER_THREAD, datagrams, exchange_on, netns_inode};
@@ -292,8 +292,8 @@ fn leak(flow: &str, side: &str) -> &'static str {
     Box::leak(format!("{flow}.{side}").into_boxed_str())
 }
 
-/// The events of `sockets`, counted per socket name, after the expected
-/// number came and a settle proved no more would.
+/// The events of `sockets`, counted per socket name: the expected number,
+/// and any further one emitted so far (the traffic has ended).
 fn counted<X: ExtendedEvent>(
     ex: &Extended<X>,
     sockets: &[Socket],
@@ -306,7 +306,7 @@ fn counted<X: ExtendedEvent>(
             .map(|s| s.name)
     };
     let mut events = ex.collect(|e| name_of(e).is_some(), expected_events, EVENT_WAIT);
-    events.extend(ex.collect(|e| name_of(e).is_some(), 1, SETTLE));
+    events.extend(ex.collect_emitted(|e| name_of(e).is_some()));
     let mut counts = BTreeMap::new();
     for event in &events {
         *counts.entry(name_of(event).unwrap_or("?")).or_insert(0) += 1;
@@ -344,7 +344,10 @@ fn fixed(spec: &str) -> impl Fn(&World) -> String + '_ {
 /// The cases both protocols share: (spec, sockets that report). `c` and
 /// `s` are the protocol's names for the connecting/sending and the
 /// accepting/receiving side.
-fn cases(all: &'static [&'static str]) -> Vec<(Box<dyn Fn(&World) -> String>, Vec<&'static str>)> {
+/// A filter spec, made once the world's ports and paths are known.
+type Spec = Box<dyn Fn(&World) -> String>;
+
+fn cases(all: &'static [&'static str]) -> Vec<(Spec, Vec<&'static str>)> {
     let (a, b) = (all[0].split('.').nth(1).unwrap(), all[1].split('.').nth(1).unwrap());
     let side = |flow: &str, s: &str| -> &'static str { leak(flow, s) };
     let peer_side = side("peer", a);
@@ -357,7 +360,7 @@ fn cases(all: &'static [&'static str]) -> Vec<(Box<dyn Fn(&World) -> String>, Ve
             .collect()
     };
     vec![
-        (Box::new(fixed("")) as Box<dyn Fn(&World) -> String>, all.to_vec()),
+        (Box::new(fixed("")) as Spec, all.to_vec()),
         (Box::new(move |_: &World| format!("pid={pid}")), this_process.clone()),
         (Box::new(fixed("uid=65534")), vec![peer_side]),
         (Box::new(fixed("uid=0")), this_process.clone()),
@@ -463,7 +466,7 @@ fn udp_each_term_alone_and_combined() {
 /// A change while tracing applies to the next flows, without restart; a
 /// bad spec is refused with the offending term named and changes nothing.
 #[test]
-fn a_live_change_applies_at_once_and_a_bad_spec_changes_nothing() {
+fn tcp_live_change_applies_at_once_and_a_bad_spec_changes_nothing() {
     with_env(&[NO_SNAPSHOTS], || {
         let lib = TcpLibrary::load();
         let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
@@ -497,7 +500,7 @@ fn a_live_change_applies_at_once_and_a_bad_spec_changes_nothing() {
 /// A filter set before AddProbe applies from the start and stays for the
 /// next session; the environment variable, when set, wins at AddProbe.
 #[test]
-fn a_filter_set_before_addprobe_stays_and_the_environment_wins() {
+fn tcp_filter_set_before_addprobe_stays_and_the_environment_wins() {
     with_env(&[NO_SNAPSHOTS], || {
         let lib = TcpLibrary::load();
         let ex = Extended::<TcpEventEx>::load::<TcpEvent>();

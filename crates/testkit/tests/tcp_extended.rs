@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{EVENT_WAIT, NETPEER, SETTLE, with_env};
+use common::{EVENT_WAIT, NETPEER, with_env};
 use testkit::cgroup::TestCgroup;
 use testkit::extended::{Extended, ExtendedEvent, TcpEventEx, kind};
 use testkit::inprocess::{SERVER_THREAD, exchange, netns_inode, own_cgroup_id, set_linger_zero, thread_comm};
@@ -27,12 +27,12 @@ fn loopback() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
 }
 
-/// Exactly the events of the sockets on `port` (either end), with a settle
-/// that proves no further one comes.
+/// Exactly the events of the sockets on `port` (either end), of traffic
+/// that has ended: `want` of them, and any further one emitted so far.
 fn events_on(ex: &Extended<TcpEventEx>, port: u16, want: usize) -> Vec<TcpEventEx> {
     let ours = |e: &TcpEventEx| e.SPT == port || e.DPT == port;
     let mut events = ex.collect(ours, want, EVENT_WAIT);
-    events.extend(ex.collect(ours, 1, SETTLE));
+    events.extend(ex.collect_emitted(ours));
     events
 }
 

@@ -9,18 +9,18 @@ use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use common::{EVENT_WAIT, SETTLE};
+use common::EVENT_WAIT;
 use testkit::extended::{Extended, ExtendedEvent, UdpEventEx, kind};
 use testkit::inprocess::{datagrams, netns_inode, own_cgroup_id, thread_comm};
 use testkit::netns::NetNamespace;
 use testkit::udp::{UdpEvent, UdpLibrary};
 
-/// Exactly the events of the sockets with these local ports, with a settle
-/// that proves no further one comes.
+/// Exactly the events of the sockets with these local ports, of traffic
+/// that has ended: `want` of them, and any further one emitted so far.
 fn events_of(ex: &Extended<UdpEventEx>, ports: &[u16], netns: u32, want: usize) -> Vec<UdpEventEx> {
     let ours = |e: &UdpEventEx| ports.contains(&e.SPT) && e.netns_ino == netns;
     let mut events = ex.collect(ours, want, EVENT_WAIT);
-    events.extend(ex.collect(ours, 1, SETTLE));
+    events.extend(ex.collect_emitted(ours));
     events
 }
 

@@ -13,12 +13,18 @@ use crate::overhead::{LibraryRun, Rounds, interleaved, library};
 use crate::peers::{self, Bpftrace};
 use crate::report::{Report, min_median, percent, rounds_text};
 
+/// The filter variable of the TCP library.
+const FILTER_ENV: &str = "EBPF_INTERCEPTOR_TCP_FILTER";
+
+/// A filter no loopback loop's traffic matches (no socket uses port 1).
+pub const EXCLUDING_FILTER: &str = "port=1";
+
 fn overhead(options: &Options, run: &LibraryRun<'_>) -> (Rounds, Vec<(u64, Stats)>) {
     let n = options.tcp_connections;
     library::<TcpEvent>(options.rounds, n, &|| tcp_loop(n), run)
 }
 
-/// Figures 3, 5 and 3b.
+/// Figures 3, 5, 3c, 3d and 3b.
 pub fn run(report: &mut Report, options: &Options) {
     let n = options.tcp_connections;
     let original = LibraryRun {
@@ -37,6 +43,46 @@ pub fn run(report: &mut Report, options: &Options) {
         ),
     );
     delivery(report, n, &rounds, &counts);
+
+    // The extended struct (issue 13: <= 3 %).
+    let (rounds, counts) = overhead(
+        options,
+        &LibraryRun {
+            env: &[],
+            dequeue: Dequeue::Ex,
+        },
+    );
+    let (received, stats) = &counts[counts.len() - 1];
+    let emitted = stats.kernel_emitted;
+    report.add(
+        "3c. TCP overhead, consumer on tcpEvent_DequeueEx (extended fields)",
+        percent(&rounds),
+        "<= 3 %",
+        format!(
+            "same loop; rounds: {}; last round delivered {received} of {emitted} emitted",
+            rounds_text(&rounds.lost)
+        ),
+    );
+
+    // Traffic a filter excludes (issue 13: <= 1 %): port=1 matches none of
+    // the loop's connections, so every one is checked and dropped at close.
+    let (rounds, counts) = overhead(
+        options,
+        &LibraryRun {
+            env: &[(FILTER_ENV, EXCLUDING_FILTER)],
+            dequeue: Dequeue::Ex,
+        },
+    );
+    let (received, _) = &counts[counts.len() - 1];
+    report.add(
+        "3d. TCP overhead of traffic a filter excludes (EBPF_INTERCEPTOR_TCP_FILTER=port=1)",
+        percent(&rounds),
+        "<= 1 %",
+        format!(
+            "same loop, every connection excluded; rounds: {}; last round delivered {received}",
+            rounds_text(&rounds.lost)
+        ),
+    );
 
     // The original's transport, for comparison.
     let (rounds, _) = overhead(

@@ -63,7 +63,7 @@ fn beside(references: &[Reference]) -> String {
     }
 }
 
-/// Figures 4f, 4p, 4 and 4b.
+/// Figures 4f, 4p, 4, 4b, 4c and 4d.
 pub fn run(report: &mut Report, options: &Options) {
     let n = options.udp_pairs;
     let workload = || udp_loop(n);
@@ -151,22 +151,33 @@ pub fn run(report: &mut Report, options: &Options) {
         ),
     }
 
-    for (label, env, goal) in [
+    for (label, env, goal, dequeue) in [
         (
             "4. UDP overhead, an event per call (default)",
             &[][..],
             "<= 10 %, < peer",
+            Dequeue::Original,
         ),
         (
             "4b. UDP overhead, coalescing 100 ms",
             &[("EBPF_INTERCEPTOR_UDP_COALESCE_MS", "100")][..],
             "<= 5 %, < peer",
+            Dequeue::Original,
+        ),
+        (
+            "4c. UDP overhead, consumer on udpEvent_DequeueEx, an event per call",
+            &[][..],
+            "-",
+            Dequeue::Ex,
+        ),
+        (
+            "4d. UDP overhead of traffic a filter excludes (EBPF_INTERCEPTOR_UDP_FILTER=port=1)",
+            &[("EBPF_INTERCEPTOR_UDP_FILTER", crate::figures::tcp::EXCLUDING_FILTER)][..],
+            "<= 1 %",
+            Dequeue::Ex,
         ),
     ] {
-        let run = LibraryRun {
-            env,
-            dequeue: Dequeue::Original,
-        };
+        let run = LibraryRun { env, dequeue };
         let (rounds, counts) = library::<UdpEvent>(options.rounds, n, &workload, &run);
         let (received, stats) = &counts[counts.len() - 1];
         let (shed, lost, emitted, path) = (stats.shed, stats.lost, stats.kernel_emitted, stats.attach_path());

@@ -12,8 +12,8 @@
 //!   libdriver tcp|udp burst netpeer=PATH count=N rounds=R
 //!                                              R bursts nobody dequeues (N connections, or
 //!                                              N datagram pairs), then drain; counts, the
-//!                                              RSS per round; tail=K prints the last K
-//!                                              events drained
+//!                                              RSS per round; last=1 prints the last event
+//!                                              drained of each local port
 //!   libdriver tcp|udp under-traffic netpeer=PATH rounds=R ms=M
 //!                                              R sessions of M ms each stopped while traffic
 //!                                              flows: IDENTITY lines (emitted, accounted)
@@ -22,11 +22,13 @@
 //! those capabilities, as root.
 
 use std::collections::HashMap;
+use std::ffi::CStr;
 use std::io::Write;
 use std::process::{Command, exit};
 use std::time::{Duration, Instant};
 
 use testkit::library::{EventAbi, GOT_EVENT, Library};
+use testkit::peers::Peer;
 use testkit::tcp::TcpEvent;
 use testkit::udp::UdpEvent;
 
@@ -40,21 +42,32 @@ fn number(args: &HashMap<String, String>, key: &str, default: u64) -> u64 {
     args.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A BCC text that is not a stock program: it meant to trace one port only.
+const CUSTOM_PROGRAM: &CStr = c"int kprobe__tcp_v4_connect(struct pt_regs *ctx) { /* only port 5432 */ return 0; }";
+
+/// `rounds` sessions (default 1), AddProbe given `program=none|stock|custom`.
 fn start<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
-    let began = Instant::now();
-    lib.add_probe(None);
-    let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
-    say(format!(
-        "STATUS value={} elapsed_ms={} path={}",
-        lib.status(),
-        began.elapsed().as_millis(),
-        lib.stats().attach_path()
-    ));
-    if ready.is_err() {
-        say(format!("ERROR {}", lib.last_error()));
+    let program = match args.get("program").map(String::as_str) {
+        Some("stock") => Some(testkit::tcp::bcc_program()),
+        Some("custom") => Some(CUSTOM_PROGRAM),
+        _ => None,
+    };
+    for _ in 0..number(args, "rounds", 1) {
+        let began = Instant::now();
+        lib.add_probe(program);
+        let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
+        say(format!(
+            "STATUS value={} elapsed_ms={} path={}",
+            lib.status(),
+            began.elapsed().as_millis(),
+            lib.stats().attach_path()
+        ));
+        if ready.is_err() {
+            say(format!("ERROR {}", lib.last_error()));
+        }
+        lib.cleanup();
+        say(format!("CLEANED status={}", lib.status()));
     }
-    lib.cleanup();
-    say(format!("CLEANED status={}", lib.status()));
 }
 
 /// Holds the library with a consumer draining it, for measurements taken
@@ -80,24 +93,44 @@ fn consume<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
 }
 
 /// The traffic of one burst round: TCP connections or UDP datagram pairs.
-fn burst_traffic(library: &str, netpeer: &str, count: u64) -> bool {
-    let args: Vec<String> = if library == "tcp" {
-        vec![
-            "tcp-churn".into(),
-            "addr=127.0.0.1".into(),
-            format!("count={count}"),
-            "comm=churn".into(),
-        ]
-    } else {
-        vec![
-            "udp-flood".into(),
+/// Returns when every record of it has been emitted.
+fn burst_traffic<E: EventAbi>(lib: &Library<E>, library: &str, netpeer: &str, count: u64) {
+    if library == "tcp" {
+        let churned = Command::new(netpeer)
+            .args(["tcp-churn", "addr=127.0.0.1", &format!("count={count}"), "comm=churn"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !churned {
+            say("ERROR traffic failed".into());
+            exit(1);
+        }
+        return;
+    }
+    let mut flood = Peer::spawn(
+        netpeer,
+        "udp-flood",
+        &[
             "addr=127.0.0.1".into(),
             format!("count={count}"),
             "size=64".into(),
             "comm=udpflood".into(),
-        ]
-    };
-    Command::new(netpeer).args(&args).status().is_ok_and(|s| s.success())
+            "hold=1".into(),
+        ],
+        None,
+    );
+    let flooded = flood.expect("FLOODED");
+    say(format!(
+        "FLOODED sender_port={} receiver_port={}",
+        Peer::number(&flooded, "sender_port"),
+        Peer::number(&flooded, "receiver_port")
+    ));
+    // The flood's records may have filled the ring while the poller ran
+    // late; its two closes must find room: let the poller take everything
+    // first.
+    flood.expect("HOLDING");
+    lib.wait_caught_up();
+    flood.release();
+    flood.finish();
 }
 
 fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, String>) {
@@ -115,36 +148,21 @@ fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, St
     }
     let began = Instant::now();
     for round in 1..=number(args, "rounds", 3) {
-        if !burst_traffic(library, &netpeer, count) {
-            say("ERROR traffic failed".into());
-            exit(1);
-        }
-        // Let the poller take everything from the ring, nobody dequeuing.
-        let mut settled = lib.stats();
-        loop {
-            std::thread::sleep(Duration::from_millis(100));
-            let now = lib.stats();
-            if now.kernel_emitted == settled.kernel_emitted && now.shed == settled.shed {
-                break;
-            }
-            settled = now;
-        }
+        burst_traffic(lib, library, &netpeer, count);
+        // Let the poller take every record of the round from the ring,
+        // nobody dequeuing: they are all queued, shed or counted then.
+        lib.wait_caught_up();
         let before_drain = lib.stats();
         let mut drained = 0u64;
-        let mut tail = std::collections::VecDeque::new();
-        loop {
-            let (result, event) = lib.dequeue_timeout(Duration::from_millis(200));
-            if result != GOT_EVENT {
-                break;
-            }
+        let mut last_of_port = std::collections::BTreeMap::new();
+        while let (GOT_EVENT, event) = lib.dequeue_timeout(Duration::ZERO) {
             drained += 1;
-            tail.push_back(event);
-            if tail.len() > number(args, "tail", 0) as usize {
-                tail.pop_front();
-            }
+            last_of_port.insert(event.local_port(), event);
         }
-        for event in &tail {
-            say(format!("EVENT round={round} {}", event.describe()));
+        if number(args, "last", 0) == 1 {
+            for event in last_of_port.values() {
+                say(format!("EVENT round={round} {}", event.describe()));
+            }
         }
         let after = lib.stats();
         let (emitted, delivered, shed, queued, lost, discarded, malformed) = (
@@ -156,10 +174,10 @@ fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, St
             after.discarded,
             after.malformed,
         );
-        let queued_before = before_drain.queued;
+        let (queued_before, delivered_before) = (before_drain.queued, before_drain.delivered);
         let (anon, file, shmem) = testkit::rss_parts_kib();
         say(format!(
-            "ROUND n={round} queued_before_drain={queued_before} drained={drained} emitted={emitted} delivered={delivered} shed={shed} queued={queued} lost={lost} discarded={discarded} malformed={malformed} rss_kib={} anon_kib={anon} file_kib={file} shmem_kib={shmem} elapsed_ms={}",
+            "ROUND n={round} queued_before_drain={queued_before} delivered_before_drain={delivered_before} drained={drained} emitted={emitted} delivered={delivered} shed={shed} queued={queued} lost={lost} discarded={discarded} malformed={malformed} rss_kib={} anon_kib={anon} file_kib={file} shmem_kib={shmem} elapsed_ms={}",
             testkit::rss_kib(),
             began.elapsed().as_millis()
         ));

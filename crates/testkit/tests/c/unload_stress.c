@@ -40,16 +40,31 @@ static void *start(void *unused)
 	return NULL;
 }
 
+static int is_zeroed(const struct any_event *event)
+{
+	size_t i;
+
+	for (i = 0; i < event_size && event->bytes[i] == 0; i++)
+		;
+	return i == event_size;
+}
+
+/* Dequeues until cleanup() releases it with the zeroed event: a real event
+ * (traffic of other processes on the host) is taken and the wait goes on.
+ * Returns how many calls it took; a consumer that never got the zeroed
+ * event never returns. */
 static void *consume(void *unused)
 {
 	struct any_event (*dequeue)(void) = (struct any_event (*)(void))dlsym(library, "DequeuePerfEvent");
-	struct any_event event = dequeue();
-	size_t i;
+	struct any_event event;
+	long calls = 0;
 
 	(void)unused;
-	for (i = 0; i < event_size && event.bytes[i] == 0; i++)
-		;
-	return (void *)(long)(i == event_size);
+	do {
+		event = dequeue();
+		calls++;
+	} while (!is_zeroed(&event));
+	return (void *)calls;
 }
 
 static int count_entries(const char *dir)
@@ -130,10 +145,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (int i = 0; i < consumers; i++) {
-			void *zeroed;
+			void *calls;
 
-			pthread_join(waiting[i], &zeroed);
-			released += zeroed != NULL;
+			pthread_join(waiting[i], &calls);
+			released += calls != NULL;
 		}
 		heap = mallinfo2();
 		printf("UNLOAD round=%d released=%d heap_in_use=%zu rss_kib=%ld fds=%d threads=%d mapped=%d\n", round,

@@ -77,10 +77,10 @@ pub fn field(output: &str, key: &str, name: &str) -> Option<String> {
     })
 }
 
-pub const EVENT_WAIT: Duration = Duration::from_secs(5);
-
-/// How long to watch for an unexpected extra event.
-pub const SETTLE: Duration = Duration::from_millis(300);
+/// How long expected events may take to arrive: a liveness bound far beyond
+/// any stall of a loaded machine (they arrive within ~10 ms), never a timing
+/// window a correct library could miss.
+pub const EVENT_WAIT: Duration = Duration::from_secs(30);
 
 /// What the lifecycle tests need from each library: its names, and traffic
 /// that produces events of known number.
@@ -123,7 +123,7 @@ impl Traffic for TcpEvent {
             &Exchange::new("127.0.0.1", "127.0.0.1", CloseOrder::ClientFirst),
             || {},
         );
-        lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT, SETTLE)
+        lib.collect_exactly(|e| of_connection(e, &report), 2, EVENT_WAIT)
     }
 
     fn many(n: usize) -> Box<dyn Fn(&Self) -> bool + Send> {
@@ -166,7 +166,6 @@ impl Traffic for UdpEvent {
             |e| e.SPT == report.sender_port || e.SPT == report.receiver_port,
             4,
             EVENT_WAIT,
-            SETTLE,
         )
     }
 

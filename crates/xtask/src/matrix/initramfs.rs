@@ -23,6 +23,10 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /tmp /run
 chmod 1777 /tmp
 ip link set lo up
+# The tools the suites run (nft, iproute2's ip) sit at their host paths,
+# ahead of busybox's applets of the same name.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+{modules}
 {suite}
 echo "MATRIX end"
 poweroff -f
@@ -30,7 +34,20 @@ poweroff -f
 
 /// The init script that runs `suite` (a command line).
 pub fn init_script(suite: &str) -> String {
-    INIT.replace("{suite}", suite)
+    INIT.replace("{modules}", super::modules::LOAD)
+        .replace("{suite}", suite)
+}
+
+/// Host tools the suites run inside the guest (with their libraries).
+pub const TOOLS: &[&str] = &["nft", "ip"];
+
+/// Where `tool` is on this host.
+pub fn tool_path(tool: &str) -> Result<PathBuf, String> {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(tool))
+        .find(|path| path.is_file() && !path.is_symlink())
+        .ok_or(format!("{tool} is not installed: run ./run.sh setup test"))
 }
 
 /// The initramfs: busybox, init, the test binaries (and this program, which
@@ -45,6 +62,9 @@ pub fn build_initramfs(work: &Path, files: &[PathBuf], init: &str) -> Result<Pat
     let copy = |from: &Path| -> Result<(), String> {
         let to = staging.join(from.strip_prefix("/").unwrap_or(from));
         fs::create_dir_all(to.parent().unwrap_or(&staging)).map_err(|e| e.to_string())?;
+        // A busybox applet of the same name is a symlink: copying through
+        // it would overwrite busybox itself.
+        let _ = fs::remove_file(&to);
         fs::copy(from, &to)
             .map(drop)
             .map_err(|e| format!("{}: {e}", from.display()))

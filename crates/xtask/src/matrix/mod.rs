@@ -13,6 +13,7 @@
 mod bench;
 mod initramfs;
 mod kernels;
+mod modules;
 mod report;
 pub mod suite;
 mod watch;
@@ -54,10 +55,12 @@ pub const LIBRARIES: [Library; 2] = [
         attach_env: interceptor_tcp::ATTACH_ENV,
         suite: &[
             ("tcp_events", ""),
+            ("tcp_extended", ""),
+            ("filters", "tcp_"),
             ("lifecycle", "tcp"),
             ("bursts", "burst_without_consumer"),
         ],
-        auto_only: &[("tcp_snapshots", "")],
+        auto_only: &[("tcp_snapshots", ""), ("filters", "snapshots_obey")],
     },
     Library {
         name: "udp",
@@ -65,6 +68,8 @@ pub const LIBRARIES: [Library; 2] = [
         attach_env: interceptor_udp::ATTACH_ENV,
         suite: &[
             ("udp_events", ""),
+            ("udp_extended", ""),
+            ("filters", "udp_"),
             ("lifecycle", "udp"),
             ("udp_coalescing", ""),
             ("bursts", "udp_flood"),
@@ -192,6 +197,9 @@ impl Artifacts {
         if let Some(bench) = &plan.bench {
             files.push(bench.binary.clone());
             files.extend(bench::files());
+        }
+        for tool in initramfs::TOOLS {
+            files.push(initramfs::tool_path(tool)?);
         }
         files.sort();
         files.dedup();
@@ -345,7 +353,7 @@ fn run(args: &[String]) -> Result<bool, String> {
                     continue;
                 }
             };
-            let image = match &initramfs {
+            let shared = match &initramfs {
                 Some(image) => image.clone(),
                 None => {
                     let init = initramfs::init_script(&suite_command);
@@ -354,6 +362,8 @@ fn run(args: &[String]) -> Result<bool, String> {
                     image
                 }
             };
+            let image = work.join(format!("initramfs-{}.cpio.gz", kernel.id));
+            modules::append(&shared, &modules::modules_archive(&work, &vmlinuz)?, &image)?;
             println!(
                 "xtask matrix: {} ({} {version}) under QEMU TCG",
                 kernel.id,
