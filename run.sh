@@ -17,6 +17,8 @@
 #                      stress-ng loads every CPU; per-round results and a summary, non-zero
 #                      exit on any failure (not part of test; SOAK_LOAD="cmd ..." replaces the load)
 #   ./run.sh python-tests  only the Python binding's tests (bindings/python), against a fresh build
+#   ./run.sh dotnet-tests  only the .NET binding's and RealTimeKql input's tests (bindings/dotnet,
+#                      under Mono), against a fresh build
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -38,6 +40,12 @@ TEST_PACKAGES=(qemu-system-x86 busybox-static cpio debian-archive-keyring
 # wheels (downloaded from PyPI once).
 ROTEL_VENV=$CACHE_DIR/rotel-venv
 ROTEL_REQUIREMENTS=crates/testkit/otlp-receiver-requirements.txt
+# The .NET binding's tests (`setup test`, and dotnet_tests when missing): Mono and
+# the framework assemblies RealTimeKql loads, and pip, which fetches
+# RealTimeKql's DLLs from PyPI (bindings/dotnet/fetch-realtimekql.sh).
+DOTNET_PACKAGES=(mono-runtime mono-mcs libmono-posix4.0-cil libmono-system-runtime-caching4.0-cil
+    libmono-system-runtime-serialization4.0-cil libmono-system-data4.0-cil
+    libmono-system-numerics4.0-cil libmono-system-xml-linq4.0-cil python3-pip)
 # The benchmark measures bpftrace (a tcplife equivalent) beside the library.
 BENCH_PACKAGES=(bpftrace)
 # The soak loads the machine while the suites run.
@@ -65,7 +73,7 @@ setup() {
     require_root setup
     local missing packages=("${BUILD_PACKAGES[@]}")
     case "${1:-}" in
-        test) packages+=("${TEST_PACKAGES[@]}") ;;
+        test) packages+=("${TEST_PACKAGES[@]}" "${DOTNET_PACKAGES[@]}") ;;
         bench) packages+=("${BENCH_PACKAGES[@]}") ;;
         soak) packages+=("${SOAK_PACKAGES[@]}") ;;
     esac
@@ -139,6 +147,7 @@ run_tests() {
     # from .cargo/config.toml.
     cargo test --release --workspace --locked
     python_tests
+    dotnet_tests
     matrix
 }
 
@@ -164,6 +173,20 @@ python_tests() {
     "${pip[@]}" install --no-index --no-build-isolation --force-reinstall --no-deps ./bindings/python
     # From the tests' directory, so that the installed package is the one imported.
     (cd bindings/python && EBPF_INTERCEPTOR_LIB_DIR="$lib_dir" "$venv/bin/python" -m pytest -p no:cacheprovider tests)
+}
+
+# The .NET binding (bindings/dotnet) and the RealTimeKql input under Debian's
+# Mono, against the libraries just built; RealTimeKql's DLLs (realtimekql==2.2.4
+# from PyPI, pinned by hash) cached under /var/cache/ebpf-event-interceptor.
+dotnet_tests() {
+    local missing
+    missing=$(missing_packages "${DOTNET_PACKAGES[@]}")
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+    log ".NET binding and RealTimeKql input under Mono (real eBPF, loopback traffic)"
+    bindings/dotnet/test.sh
 }
 
 matrix() {
@@ -260,8 +283,9 @@ case "${1:-}" in
     soak) require_root soak; shift; soak "$@" ;;
     matrix) require_root matrix; setup test; build; shift; matrix "$@" ;;
     python-tests) require_root python-tests; setup; build; python_tests ;;
+    dotnet-tests) require_root dotnet-tests; setup; build; dotnet_tests ;;
     *)
-        sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
