@@ -211,7 +211,11 @@ impl Tracer for UdpTracer {
             map_entries: capacity.map(|n| ("udp_sockets", n)).into_iter().collect(),
             // The peer hand-off not in use is not created (task storage
             // does not exist before 5.11).
-            skipped_maps: vec![if task_storage_peers { "udp_peers" } else { "udp_peer_slots" }],
+            skipped_maps: vec![if task_storage_peers {
+                "udp_peers"
+            } else {
+                "udp_peer_slots"
+            }],
             periodic: interval,
         })
     }
