@@ -114,9 +114,11 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 	state->last_op_ns = now;
 	state->last_op = kind;
 	/* The caller. pid and comm are read again only when another thread
-	 * calls, or this one renamed itself (comm compared in place); uid
-	 * (setuid) and cgroup (a move) are cheap to read each time. */
-	if (state->owner_tid != (__u32)pid_tgid || !SAME_COMM(state->owner.comm)) {
+	 * calls (tid and tgid both compared: a recycled tid in another process
+	 * is another caller), or this one renamed itself (comm compared in
+	 * place); uid (setuid) and cgroup (a move) are cheap to read each time. */
+	if (state->owner_tid != (__u32)pid_tgid || state->owner.pid != (__u32)(pid_tgid >> 32) ||
+	    !SAME_COMM(state->owner.comm)) {
 		owner_from_current(&state->owner);
 		state->owner_tid = (__u32)pid_tgid;
 	} else {
