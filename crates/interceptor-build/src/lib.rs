@@ -23,25 +23,38 @@ fn core_bpf_dir() -> PathBuf {
 /// Any change under either BPF directory rebuilds both.
 pub fn compile_bpf(name: &str) {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let own_dir = manifest.join("bpf");
+    compile(&manifest.join("bpf"), name, name, &[]);
+}
+
+/// Compiles another crate's `<bpf_dir>/<name>.bpf.c` with extra preprocessor
+/// `defines` (e.g. `UDP_FLOOR`) into `$OUT_DIR/<out_name>.bpf.o` and its
+/// skeleton `$OUT_DIR/<out_name>.skel.rs`: a build-time variant of that
+/// object, with the same programs, maps and types.
+pub fn compile_bpf_variant(bpf_dir: &Path, name: &str, out_name: &str, defines: &[&str]) {
+    compile(bpf_dir, name, out_name, defines);
+}
+
+fn compile(own_dir: &Path, name: &str, out_name: &str, defines: &[&str]) {
     let core_dir = core_bpf_dir();
     let source = own_dir.join(format!("{name}.bpf.c"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
-    let object = out_dir.join(format!("{name}.bpf.o"));
-    let skeleton = out_dir.join(format!("{name}.skel.rs"));
+    let object = out_dir.join(format!("{out_name}.bpf.o"));
+    let skeleton = out_dir.join(format!("{out_name}.skel.rs"));
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "-I".into(),
+        own_dir.into(),
+        "-I".into(),
+        core_dir.clone().into(),
+        "-Wall".into(),
+        "-Werror".into(),
+    ];
+    args.extend(defines.iter().map(|define| format!("-D{define}").into()));
     if let Err(error) = SkeletonBuilder::new()
         .source(&source)
         .obj(&object)
         // The skeleton include_bytes!() the object rather than pasting it.
         .reference_obj(true)
-        .clang_args([
-            "-I".as_ref(),
-            own_dir.as_os_str(),
-            "-I".as_ref(),
-            core_dir.as_os_str(),
-            "-Wall".as_ref(),
-            "-Werror".as_ref(),
-        ])
+        .clang_args(args)
         .build_and_generate(&skeleton)
     {
         panic!(

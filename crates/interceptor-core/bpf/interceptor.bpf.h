@@ -122,6 +122,27 @@ static __always_inline void emit_record(void *ctx, void *record, __u64 size)
 	}
 }
 
+/*
+ * Ring buffer only: room for one record in the ring, to be written in place
+ * and handed over with submit_record() (no record built on the stack and
+ * copied); NULL, counted as lost, when the ring is full.
+ */
+static __always_inline void *reserve_record(__u64 size)
+{
+	void *record = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!record)
+		count(COUNTER_LOST);
+	return record;
+}
+
+/* Counted as emitted before it is handed over, as in emit_record(). */
+static __always_inline void submit_record(void *record)
+{
+	count(COUNTER_EMITTED);
+	bpf_ringbuf_submit(record, ringbuf_wakeup_flag());
+}
+
 extern int LINUX_KERNEL_VERSION __kconfig;
 
 /*
@@ -131,6 +152,10 @@ extern int LINUX_KERNEL_VERSION __kconfig;
  * call where this is false.
  */
 #define TRACING_SOCKET_COOKIE (LINUX_KERNEL_VERSION >= (5 << 16) + (12 << 8))
+
+/* Whether bpf_get_current_task_btf() exists (5.11): the current task's
+ * fields by direct loads instead of helper calls. */
+#define CURRENT_TASK_BTF (LINUX_KERNEL_VERSION >= (5 << 16) + (11 << 8))
 
 /*
  * A socket's key where the kernel's cookie cannot be read: the time of the

@@ -128,6 +128,16 @@ fn set_map_entries(open: &mut OpenObject, name: &str, entries: u32) -> Result<()
         .map_err(|e| format!("cannot size map {name}: {e}"))
 }
 
+/// Leaves one map of the open object uncreated.
+fn skip_map(open: &mut OpenObject, name: &str) -> Result<(), String> {
+    let mut map = open
+        .maps_mut()
+        .find(|m| m.name() == name)
+        .ok_or_else(|| format!("map {name} is missing from the BPF object"))?;
+    map.set_autocreate(false)
+        .map_err(|e| format!("cannot leave map {name} out: {e}"))
+}
+
 /// Waits until every BPF program that started before now has returned: they
 /// run inside RCU read-side sections, and membarrier(MEMBARRIER_CMD_GLOBAL)
 /// is a synchronize_rcu(). Where it is not available (nohz_full kernels),
@@ -207,6 +217,9 @@ pub fn load<'obj, T: Tracer>(
     set_map_entries(open_object, "events", ring_bytes)?;
     for &(name, entries) in &tracer.map_entries {
         set_map_entries(open_object, name, entries)?;
+    }
+    for &name in &tracer.skipped_maps {
+        skip_map(open_object, name)?;
     }
     let skeleton = open
         .load()

@@ -66,6 +66,10 @@ pub struct TracerConfig<S> {
     pub settings: S,
     /// Capacities of maps, overriding the object's (map name, entries).
     pub map_entries: Vec<(&'static str, u32)>,
+    /// Maps the object declares that this configuration leaves unused: not
+    /// created (a program's reference to one must be in code its `.rodata`
+    /// settings make unreachable).
+    pub skipped_maps: Vec<&'static str>,
     /// How often the polling thread runs the attach path's periodic
     /// iterators (never when `None`).
     pub periodic: Option<Duration>,

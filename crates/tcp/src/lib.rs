@@ -176,6 +176,7 @@ impl Tracer for TcpTracer {
                 .into_iter()
                 .flatten()
                 .collect(),
+            skipped_maps: Vec::new(),
             periodic,
         })
     }

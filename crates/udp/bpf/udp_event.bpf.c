@@ -26,6 +26,19 @@
 
 #define MSG_PEEK 2
 
+/*
+ * The benchmark's floor (crates/bench builds this object a second time with
+ * -DUDP_FLOOR): every program returns at once, so the same hooks on the same
+ * attach path cost only what the kernel spends to run them.
+ */
+#ifdef UDP_FLOOR
+#define FLOOR_RETURN(value) return (value)
+#else
+#define FLOOR_RETURN(value) \
+	do {                \
+	} while (0)
+#endif
+
 EXPORT_LAYOUT(struct udp_record, layout_udp_record);
 EXPORT_LAYOUT(enum udp_record_kind, layout_udp_record_kind);
 EXPORT_LAYOUT(struct udp_peer, layout_udp_peer);
@@ -39,11 +52,23 @@ struct {
 	__type(value, struct udp_socket_state);
 } udp_sockets SEC(".maps");
 
-/* Keyed by pid_tgid (thread): a peer waits there only within one call
- * (sk 0: taken). Entries are rewritten in place, never deleted: an LRU
- * update and delete per call cost about half of the tracing time (measured
- * with kernel.bpf_stats_enabled). LRU, so threads that never come back
- * cannot fill it. */
+/*
+ * A peer a cgroup hook saw, waiting for the accounting hook of the same call
+ * (same thread; sk 0: taken). Where cgroup programs may use task storage
+ * (udp_config.task_storage_peers), it waits in the thread's own storage:
+ * a few loads, and freed with the thread. Elsewhere in a hash map keyed by
+ * pid_tgid, entries rewritten in place, never deleted (an LRU update and
+ * delete per call cost about half of the tracing time, measured with
+ * kernel.bpf_stats_enabled); LRU, so threads that never come back cannot
+ * fill it. User space creates only the one in use.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct udp_peer);
+} udp_peer_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -65,10 +90,18 @@ struct {
 	__type(value, struct udp_call);
 } udp_calls SEC(".maps");
 
-static __always_inline void take_peer(struct udp_peer *out)
+/* The calling thread's peer slot (created if `create`), or NULL. */
+static __always_inline struct udp_peer *peer_slot(__u64 tid, int create)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct udp_peer *peer = bpf_map_lookup_elem(&udp_peers, &tid);
+	if (udp_config.task_storage_peers)
+		return bpf_task_storage_get(&udp_peer_slots, bpf_get_current_task_btf(), 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return bpf_map_lookup_elem(&udp_peers, &tid);
+}
+
+static __always_inline void take_peer(struct udp_peer *out, __u64 tid)
+{
+	struct udp_peer *peer = peer_slot(tid, 0);
 
 	if (!peer || !peer->sk)
 		return;
@@ -91,30 +124,47 @@ static __always_inline void set_peer(struct udp_socket_state *state, const struc
 	}
 }
 
+/* Every field of a record, from the socket's state. */
+static __always_inline void fill_record(struct udp_record *record, const struct udp_socket_state *state, int kind)
+{
+	record->boot_ns = state->last_op_ns;
+	record->tx_bytes = state->tx_bytes;
+	record->rx_bytes = state->rx_bytes;
+	record->cgroup_id = state->cgroup_id;
+	record->cookie = state->cookie;
+	record->tx_packets = state->tx_packets;
+	record->rx_packets = state->rx_packets;
+	record->netns = state->netns;
+	record->rx_drops = state->rx_drops;
+	record->pid = state->owner.pid;
+	record->uid = state->owner.uid;
+	record->family = state->family;
+	record->sport = state->sport;
+	record->dport = state->dport;
+	record->kind = kind;
+	record->last_op = state->last_op;
+	__builtin_memcpy(record->comm, state->owner.comm, sizeof(record->comm));
+	__builtin_memcpy(record->saddr, state->saddr, sizeof(record->saddr));
+	__builtin_memcpy(record->daddr, state->daddr, sizeof(record->daddr));
+}
+
 static __always_inline void emit_state(void *ctx, struct udp_socket_state *state, int kind, __u64 now)
 {
-	struct udp_record record = {};
+	/* interceptor_config is read-only: the verifier sees one branch. */
+	if (interceptor_config.use_perf_buffer) {
+		struct udp_record record = {};
 
-	record.boot_ns = state->last_op_ns;
-	record.tx_bytes = state->tx_bytes;
-	record.rx_bytes = state->rx_bytes;
-	record.cgroup_id = state->cgroup_id;
-	record.cookie = state->cookie;
-	record.netns = state->netns;
-	record.rx_drops = state->rx_drops;
-	record.last_op = state->last_op;
-	record.tx_packets = state->tx_packets;
-	record.rx_packets = state->rx_packets;
-	record.pid = state->owner.pid;
-	record.uid = state->owner.uid;
-	__builtin_memcpy(record.comm, state->owner.comm, sizeof(record.comm));
-	record.family = state->family;
-	record.sport = state->sport;
-	record.dport = state->dport;
-	record.kind = kind;
-	__builtin_memcpy(record.saddr, state->saddr, sizeof(record.saddr));
-	__builtin_memcpy(record.daddr, state->daddr, sizeof(record.daddr));
-	emit_record(ctx, &record, sizeof(record));
+		fill_record(&record, state, kind);
+		emit_record(ctx, &record, sizeof(record));
+	} else {
+		/* Written in place in the ring: every byte, no padding. */
+		struct udp_record *record = reserve_record(sizeof(*record));
+
+		if (record) {
+			fill_record(record, state, kind);
+			submit_record(record);
+		}
+	}
 	state->last_emit_ns = now;
 	state->pending = 0;
 }
@@ -140,6 +190,44 @@ static __always_inline __u64 cookie_probed(struct sock *sk)
 	return cookie ? cookie : library_socket_key();
 }
 
+/*
+ * The datagrams the kernel dropped for a socket, as sk_drops_read() counts
+ * them: since 6.18 UDP sockets count in per-NUMA-node counters
+ * (sk->sk_drop_counters, in struct udp_sock) and leave sk_drops at 0.
+ */
+static __always_inline __u32 drops_btf(struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		struct numa_drop_counters *counters = sk->sk_drop_counters;
+
+		if (counters)
+			return counters->drops0.counter + counters->drops1.counter;
+	}
+	return sk->sk_drops.counter;
+}
+
+static __always_inline __u32 drops_probed(struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		struct numa_drop_counters *counters = BPF_CORE_READ(sk, sk_drop_counters);
+
+		if (counters)
+			return BPF_CORE_READ(counters, drops0.counter) + BPF_CORE_READ(counters, drops1.counter);
+	}
+	return BPF_CORE_READ(sk, sk_drops.counter);
+}
+
+/* Whether the current task's comm is `comm`, by two direct loads. */
+static __always_inline int same_comm_btf(const char *comm)
+{
+	const __u64 *now, *was = (const __u64 *)comm;
+
+	if (!CURRENT_TASK_BTF)
+		return 0;
+	now = (const __u64 *)bpf_get_current_task_btf()->comm;
+	return now[0] == was[0] && now[1] == was[1];
+}
+
 /* Direct loads through BTF-typed pointers (tp_btf, fexit). */
 #define OP_HANDLER udp_op_btf
 #define OP_ALLOWED udp_op_allowed_btf
@@ -147,9 +235,8 @@ static __always_inline __u64 cookie_probed(struct sock *sk)
 #define SK_READ(sk, field) ((sk)->field)
 #define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
 #define SK_KERN_SOCK(sk) BPF_CORE_READ_BITFIELD(sk, sk_kern_sock)
-/* inet_sport lies beyond struct sock, where a BTF-typed sock pointer may not
- * reach (there is no cast helper for IPv4 UDP sockets): a CO-RE read. */
-#define INET_SPORT(sk) BPF_CORE_READ((struct inet_sock *)(sk), inet_sport)
+#define SK_DROPS(sk) drops_btf(sk)
+#define SAME_COMM(comm) same_comm_btf(comm)
 #include "udp_op.tmpl.bpf.h"
 #undef OP_HANDLER
 #undef OP_ALLOWED
@@ -157,7 +244,8 @@ static __always_inline __u64 cookie_probed(struct sock *sk)
 #undef SK_READ
 #undef SK_READ_INTO
 #undef SK_KERN_SOCK
-#undef INET_SPORT
+#undef SK_DROPS
+#undef SAME_COMM
 
 /* CO-RE probe reads (raw_tp, tracepoint, kretprobe: untyped pointers). */
 #define OP_HANDLER udp_op_probed
@@ -166,7 +254,8 @@ static __always_inline __u64 cookie_probed(struct sock *sk)
 #define SK_READ(sk, field) BPF_CORE_READ(sk, field)
 #define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
 #define SK_KERN_SOCK(sk) BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock)
-#define INET_SPORT(sk) BPF_CORE_READ((struct inet_sock *)(sk), inet_sport)
+#define SK_DROPS(sk) drops_probed(sk)
+#define SAME_COMM(comm) 0
 #include "udp_op.tmpl.bpf.h"
 
 /* ---- accounting, 6.3+: sock:sock_send_length / sock_recv_length ---- */
@@ -174,6 +263,7 @@ static __always_inline __u64 cookie_probed(struct sock *sk)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(udp_send_btf, struct sock *sk, int ret, int flags)
 {
+	FLOOR_RETURN(0);
 	udp_op_btf(ctx, sk, ret, UDP_RECORD_SEND);
 	return 0;
 }
@@ -181,6 +271,7 @@ int BPF_PROG(udp_send_btf, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(udp_recv_btf, struct sock *sk, int ret, int flags)
 {
+	FLOOR_RETURN(0);
 	udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);
 	return 0;
 }
@@ -188,6 +279,7 @@ int BPF_PROG(udp_recv_btf, struct sock *sk, int ret, int flags)
 SEC("raw_tp/sock_send_length")
 int BPF_PROG(udp_send_raw, struct sock *sk, int ret, int flags)
 {
+	FLOOR_RETURN(0);
 	udp_op_probed(ctx, sk, ret, UDP_RECORD_SEND);
 	return 0;
 }
@@ -195,6 +287,7 @@ int BPF_PROG(udp_send_raw, struct sock *sk, int ret, int flags)
 SEC("raw_tp/sock_recv_length")
 int BPF_PROG(udp_recv_raw, struct sock *sk, int ret, int flags)
 {
+	FLOOR_RETURN(0);
 	udp_op_probed(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);
 	return 0;
 }
@@ -202,6 +295,7 @@ int BPF_PROG(udp_recv_raw, struct sock *sk, int ret, int flags)
 SEC("tracepoint/sock/sock_send_length")
 int udp_send_tp(struct trace_event_raw_sock_msg_length *args)
 {
+	FLOOR_RETURN(0);
 	if (args->protocol == IPPROTO_UDP)
 		udp_op_probed(args, args->sk, args->ret, UDP_RECORD_SEND);
 	return 0;
@@ -210,6 +304,7 @@ int udp_send_tp(struct trace_event_raw_sock_msg_length *args)
 SEC("tracepoint/sock/sock_recv_length")
 int udp_recv_tp(struct trace_event_raw_sock_msg_length *args)
 {
+	FLOOR_RETURN(0);
 	if (args->protocol == IPPROTO_UDP)
 		udp_op_probed(args, args->sk, args->flags & MSG_PEEK ? 0 : args->ret, UDP_RECORD_RECV);
 	return 0;
@@ -222,6 +317,7 @@ int udp_recv_tp(struct trace_event_raw_sock_msg_length *args)
 SEC("fexit/udp_sendmsg")
 int BPF_PROG(udp_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len, int ret)
 {
+	FLOOR_RETURN(0);
 	if (sk->__sk_common.skc_family == AF_INET)
 		udp_op_btf(ctx, sk, ret, UDP_RECORD_SEND);
 	return 0;
@@ -230,6 +326,7 @@ int BPF_PROG(udp_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len,
 SEC("fexit/udpv6_sendmsg")
 int BPF_PROG(udp6_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len, int ret)
 {
+	FLOOR_RETURN(0);
 	udp_op_btf(ctx, sk, ret, UDP_RECORD_SEND);
 	return 0;
 }
@@ -242,6 +339,7 @@ int BPF_PROG(udp6_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len
 	int BPF_PROG(name##6, struct sock *sk, struct msghdr *msg, size_t len, int noblock, \
 		     int flags, int *addr_len, int ret)                                     \
 	{                                                                                  \
+		FLOOR_RETURN(0);                                                           \
 		udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);          \
 		return 0;                                                                  \
 	}                                                                                  \
@@ -249,6 +347,7 @@ int BPF_PROG(udp6_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len
 	int BPF_PROG(name##5, struct sock *sk, struct msghdr *msg, size_t len, int flags,  \
 		     int *addr_len, int ret)                                                \
 	{                                                                                  \
+		FLOOR_RETURN(0);                                                           \
 		udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);          \
 		return 0;                                                                  \
 	}                                                                                  \
@@ -256,6 +355,7 @@ int BPF_PROG(udp6_sendmsg_fexit, struct sock *sk, struct msghdr *msg, size_t len
 	int BPF_PROG(name##4, struct sock *sk, struct msghdr *msg, size_t len, int flags,  \
 		     int ret)                                                               \
 	{                                                                                  \
+		FLOOR_RETURN(0);                                                           \
 		udp_op_btf(ctx, sk, flags & MSG_PEEK ? 0 : ret, UDP_RECORD_RECV);          \
 		return 0;                                                                  \
 	}
@@ -291,6 +391,7 @@ static __always_inline void call_returns(void *ctx, long ret, int kind)
 SEC("kprobe/udp_sendmsg")
 int BPF_KPROBE(udp_sendmsg_entry, struct sock *sk)
 {
+	FLOOR_RETURN(0);
 	/* Counted by udpv6_sendmsg when it hands a v4-mapped send over. */
 	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET)
 		call_begins(sk, 0);
@@ -300,6 +401,7 @@ int BPF_KPROBE(udp_sendmsg_entry, struct sock *sk)
 SEC("kretprobe/udp_sendmsg")
 int BPF_KRETPROBE(udp_sendmsg_return, int ret)
 {
+	FLOOR_RETURN(0);
 	call_returns(ctx, ret, UDP_RECORD_SEND);
 	return 0;
 }
@@ -307,6 +409,7 @@ int BPF_KRETPROBE(udp_sendmsg_return, int ret)
 SEC("kprobe/udpv6_sendmsg")
 int BPF_KPROBE(udp6_sendmsg_entry, struct sock *sk)
 {
+	FLOOR_RETURN(0);
 	call_begins(sk, 0);
 	return 0;
 }
@@ -314,6 +417,7 @@ int BPF_KPROBE(udp6_sendmsg_entry, struct sock *sk)
 SEC("kretprobe/udpv6_sendmsg")
 int BPF_KRETPROBE(udp6_sendmsg_return, int ret)
 {
+	FLOOR_RETURN(0);
 	call_returns(ctx, ret, UDP_RECORD_SEND);
 	return 0;
 }
@@ -324,18 +428,21 @@ int BPF_KRETPROBE(udp6_sendmsg_return, int ret)
 	int BPF_KPROBE(name##6, struct sock *sk, struct msghdr *msg, size_t len, int noblock, \
 		       int flags)                                                           \
 	{                                                                                  \
+		FLOOR_RETURN(0);                                                           \
 		call_begins(sk, flags);                                                    \
 		return 0;                                                                  \
 	}                                                                                  \
 	SEC("kprobe/" #func)                                                               \
 	int BPF_KPROBE(name##5, struct sock *sk, struct msghdr *msg, size_t len, int flags) \
 	{                                                                                  \
+		FLOOR_RETURN(0);                                                           \
 		call_begins(sk, flags);                                                    \
 		return 0;                                                                  \
 	}                                                                                  \
 	SEC("kretprobe/" #func)                                                            \
 	int BPF_KRETPROBE(name##_return, int ret)                                          \
 	{                                                                                  \
+		FLOOR_RETURN(0);                                                           \
 		call_returns(ctx, ret, UDP_RECORD_RECV);                                   \
 		return 0;                                                                  \
 	}
@@ -364,10 +471,10 @@ static __always_inline int keep_peer(struct bpf_sock_addr *ctx, __u16 family)
 		*(__u32 *)&peer.addr[8] = ctx->user_ip6[2];
 		*(__u32 *)&peer.addr[12] = ctx->user_ip6[3];
 	}
-	waiting = bpf_map_lookup_elem(&udp_peers, &tid);
+	waiting = peer_slot(tid, 1);
 	if (waiting)
 		__builtin_memcpy(waiting, &peer, sizeof(peer));
-	else
+	else if (!udp_config.task_storage_peers)
 		bpf_map_update_elem(&udp_peers, &tid, &peer, BPF_ANY);
 	/* Never refuse the call: these programs only observe. */
 	return 1;
@@ -376,24 +483,28 @@ static __always_inline int keep_peer(struct bpf_sock_addr *ctx, __u16 family)
 SEC("cgroup/sendmsg4")
 int udp_sendmsg4(struct bpf_sock_addr *ctx)
 {
+	FLOOR_RETURN(1);
 	return keep_peer(ctx, AF_INET);
 }
 
 SEC("cgroup/sendmsg6")
 int udp_sendmsg6(struct bpf_sock_addr *ctx)
 {
+	FLOOR_RETURN(1);
 	return keep_peer(ctx, AF_INET6);
 }
 
 SEC("cgroup/recvmsg4")
 int udp_recvmsg4(struct bpf_sock_addr *ctx)
 {
+	FLOOR_RETURN(1);
 	return keep_peer(ctx, AF_INET);
 }
 
 SEC("cgroup/recvmsg6")
 int udp_recvmsg6(struct bpf_sock_addr *ctx)
 {
+	FLOOR_RETURN(1);
 	return keep_peer(ctx, AF_INET6);
 }
 
@@ -421,6 +532,7 @@ static __always_inline int close_allowed(const struct filter *filter, const stru
 SEC("cgroup/sock_release")
 int udp_sock_release(struct bpf_sock *ctx)
 {
+	FLOOR_RETURN(1);
 	const struct filter *filter;
 	struct udp_socket_state *state;
 	__u64 key = (__u64)ctx;
@@ -437,7 +549,7 @@ int udp_sock_release(struct bpf_sock *ctx)
 		state->last_op_ns = now;
 		owner_from_current(&state->owner);
 		state->cgroup_id = bpf_get_current_cgroup_id();
-		state->rx_drops = BPF_CORE_READ((struct sock *)ctx, sk_drops.counter);
+		state->rx_drops = drops_probed((struct sock *)ctx);
 		emit_state(ctx, state, UDP_RECORD_CLOSE, now);
 	}
 	bpf_map_delete_elem(&udp_sockets, &key);
@@ -449,6 +561,7 @@ int udp_sock_release(struct bpf_sock *ctx)
 SEC("iter/bpf_map_elem")
 int udp_flush(struct bpf_iter__bpf_map_elem *ctx)
 {
+	FLOOR_RETURN(0);
 	struct udp_socket_state *state = ctx->value;
 	__u64 now;
 

@@ -61,6 +61,8 @@ struct udp_socket_state {
 	__u64 cgroup_id;
 	__u64 cookie;
 	struct socket_owner owner;
+	/* the thread (pid_tgid's lower half) owner was read from */
+	__u32 owner_tid;
 	__u32 netns;
 	__u32 rx_drops;
 	__u16 family;
@@ -89,6 +91,9 @@ struct udp_config {
 	/* 0: a record per call; else at most one per socket per this many ns
 	 * (plus the close record), the rest via the periodic flush */
 	__u64 coalesce_ns;
+	/* 1: peers wait in task storage (udp_peer_slots), else in udp_peers */
+	__u32 task_storage_peers;
+	__u32 reserved;
 };
 
 #endif /* UDP_EVENT_H */

@@ -8,8 +8,14 @@
  *   SK_READ(sk, field)            a struct sock field
  *   SK_READ_INTO(dst, sk, field)  copies a struct sock field into *dst
  *   SK_KERN_SOCK(sk)              the sk_kern_sock bit
- *   INET_SPORT(sk)                inet_sk(sk)->inet_sport
+ *   SK_DROPS(sk)                  the socket's drop count, as sk_drops_read()
+ *   SAME_COMM(comm)               1 if the current task's comm is comm[16]
+ *                                 (0 when that cannot be told cheaply)
  *   COOKIE(sk)                    the socket's cookie, at its first sighting
+ *
+ * The local port is skc_num, host order: the port the socket is bound to
+ * (autobound during the call if it was not), equal to inet_sport whenever
+ * either is set, and readable from struct sock without a probe read.
  */
 
 /*
@@ -28,7 +34,7 @@ static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *
 	filter_facts_of_current(filter, &facts);
 	if (!filter_owner_allows(filter, &facts))
 		return 0;
-	facts.lport = bpf_ntohs(INET_SPORT(sk));
+	facts.lport = SK_READ(sk, __sk_common.skc_num);
 	facts.netns = socket_netns(sk);
 	if (family == AF_INET)
 		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
@@ -61,6 +67,7 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 	struct udp_socket_state *state;
 	struct udp_peer peer = {};
 	__u64 key = (__u64)sk;
+	__u64 pid_tgid;
 	__u64 now;
 	__u16 family;
 
@@ -71,7 +78,8 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 		return;
 	/* The peer a cgroup hook saw in this same call, if any; consumed
 	 * whether or not the call moved data. */
-	take_peer(&peer);
+	pid_tgid = bpf_get_current_pid_tgid();
+	take_peer(&peer, pid_tgid);
 	if (bytes <= 0)
 		return;
 	/* Excluded traffic costs this check, not the socket's state. */
@@ -105,12 +113,22 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 	now = bpf_ktime_get_boot_ns();
 	state->last_op_ns = now;
 	state->last_op = kind;
-	owner_from_current(&state->owner);
+	/* The caller. pid and comm are read again only when another thread
+	 * calls (tid and tgid both compared: a recycled tid in another process
+	 * is another caller), or this one renamed itself (comm compared in
+	 * place); uid (setuid) and cgroup (a move) are cheap to read each time. */
+	if (state->owner_tid != (__u32)pid_tgid || state->owner.pid != (__u32)(pid_tgid >> 32) ||
+	    !SAME_COMM(state->owner.comm)) {
+		owner_from_current(&state->owner);
+		state->owner_tid = (__u32)pid_tgid;
+	} else {
+		state->owner.uid = (__u32)bpf_get_current_uid_gid();
+	}
 	state->cgroup_id = bpf_get_current_cgroup_id();
-	state->rx_drops = SK_READ(sk, sk_drops.counter);
+	state->rx_drops = SK_DROPS(sk);
 	state->family = family;
 	/* Read after the call: an unbound socket has its port by now. */
-	state->sport = bpf_ntohs(INET_SPORT(sk));
+	state->sport = SK_READ(sk, __sk_common.skc_num);
 	if (family == AF_INET) {
 		SK_READ_INTO((__u32 *)state->saddr, sk, __sk_common.skc_rcv_saddr);
 	} else {

@@ -163,6 +163,19 @@ fn coalesce_interval(value: Option<&str>) -> Result<Option<Duration>, String> {
     }
 }
 
+/// Whether cgroup sock_addr programs may use task-local storage (newer
+/// kernels; 6.18 here): the peer a cgroup hook sees then waits in the
+/// calling thread's own storage, a few loads away, instead of a hash map
+/// keyed by thread. Asked once per process (it loads a probe program).
+fn cgroup_hooks_have_task_storage() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        libbpf_rs::ProgramType::CgroupSockAddr
+            .is_helper_supported(libbpf_rs::libbpf_sys::BPF_FUNC_task_storage_get)
+            .unwrap_or(false)
+    })
+}
+
 impl Tracer for UdpTracer {
     type Event = UdpEventEx;
     type Original = UdpEvent;
@@ -188,11 +201,21 @@ impl Tracer for UdpTracer {
             None => coalesce_interval(options.env(COALESCE_ENV)?.as_deref())?,
         };
         let capacity = options.capacity(MAX_SOCKETS_ENV)?;
+        let task_storage_peers = cgroup_hooks_have_task_storage();
         Ok(TracerConfig {
             settings: udp_config {
                 coalesce_ns: interval.map_or(0, |d| d.as_nanos() as u64),
+                task_storage_peers: u32::from(task_storage_peers),
+                reserved: 0,
             },
             map_entries: capacity.map(|n| ("udp_sockets", n)).into_iter().collect(),
+            // The peer hand-off not in use is not created (task storage
+            // does not exist before 5.11).
+            skipped_maps: vec![if task_storage_peers {
+                "udp_peers"
+            } else {
+                "udp_peer_slots"
+            }],
             periodic: interval,
         })
     }

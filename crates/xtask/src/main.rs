@@ -1,8 +1,10 @@
 //! Project tasks that are programs rather than shell:
 //!
-//!   cargo xtask matrix [--only 5.10,6.1,6.12,host] [--cache DIR] [--minutes N]
+//!   cargo xtask matrix [--only 5.10,6.1,6.12,host] [--cache DIR] [--minutes N] [--bench-udp]
 //!       the integration suites on Debian kernels under QEMU and on the host,
-//!       once per attach path each kernel supports and once automatic
+//!       once per attach path each kernel supports and once automatic;
+//!       with --bench-udp, instead of the suites, the UDP benchmark figures
+//!       (interceptor-bench --only udp) in each selected kernel
 //!   cargo xtask headers
 //!       regenerates include/*.h from the Rust definitions
 //!   cargo xtask package [--out DIR]
@@ -23,7 +25,7 @@ use std::process::exit;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] | cargo xtask headers | \
+        "usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] [--bench-udp] | cargo xtask headers | \
          cargo xtask package [--out DIR] | cargo xtask package-test DEB"
     );
     exit(2)

@@ -10,6 +10,7 @@
 //! test binaries and this program at their host paths, and their shared
 //! libraries.
 
+mod bench;
 mod initramfs;
 mod kernels;
 mod modules;
@@ -151,11 +152,13 @@ impl Artifacts {
             .collect()
     }
 
-    /// The plan, and every file the guest needs.
-    fn plan(&self) -> Result<(SuitePlan, Vec<PathBuf>), String> {
-        let plan = SuitePlan {
-            libdriver: self.get("libdriver")?,
-            libraries: LIBRARIES
+    /// The plan, and every file the guest needs: the suites, or with
+    /// `bench_udp` the UDP benchmark instead.
+    fn plan(&self, bench_udp: bool) -> Result<(SuitePlan, Vec<PathBuf>), String> {
+        let libraries = if bench_udp {
+            Vec::new()
+        } else {
+            LIBRARIES
                 .iter()
                 .map(|library| {
                     Ok(LibraryPlan {
@@ -166,7 +169,17 @@ impl Artifacts {
                         auto_only: self.runs(library.auto_only)?,
                     })
                 })
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, String>>()?
+        };
+        let bench = if bench_udp {
+            Some(bench::run(self.get("interceptor-bench")?))
+        } else {
+            None
+        };
+        let plan = SuitePlan {
+            libdriver: self.get("libdriver")?,
+            libraries,
+            bench,
         };
         let mut files = vec![
             plan.libdriver.clone(),
@@ -181,6 +194,10 @@ impl Artifacts {
                 .flat_map(|l| l.suite.iter().chain(&l.auto_only))
                 .map(|run| run.binary.clone()),
         );
+        if let Some(bench) = &plan.bench {
+            files.push(bench.binary.clone());
+            files.extend(bench::files());
+        }
         for tool in initramfs::TOOLS {
             files.push(initramfs::tool_path(tool)?);
         }
@@ -194,6 +211,8 @@ struct Options {
     only: Option<Vec<String>>,
     cache: PathBuf,
     minutes: u64,
+    /// The UDP benchmark in each selected kernel instead of the suites.
+    bench_udp: bool,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -202,9 +221,16 @@ fn options(args: &[String]) -> Result<Options, String> {
         cache: std::env::var_os("EBPF_INTERCEPTOR_VM_CACHE")
             .map_or_else(|| PathBuf::from(DEFAULT_CACHE), PathBuf::from),
         minutes: 25,
+        bench_udp: false,
     };
+    let mut minutes_given = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
+        if arg == "--bench-udp" {
+            options.bench_udp = true;
+            continue;
+        }
+        minutes_given |= arg == "--minutes";
         let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
         match arg.as_str() {
             "--only" => options.only = Some(value.split(',').map(str::to_owned).collect()),
@@ -212,6 +238,9 @@ fn options(args: &[String]) -> Result<Options, String> {
             "--minutes" => options.minutes = value.parse().map_err(|_| "--minutes takes a number".to_owned())?,
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if options.bench_udp && !minutes_given {
+        options.minutes = bench::DEFAULT_MINUTES;
     }
     Ok(options)
 }
@@ -286,7 +315,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         .filter(|k| options.only.as_ref().is_none_or(|o| o.contains(&k.id)))
         .collect();
     let artifacts = Artifacts::build()?;
-    let (plan, mut files) = artifacts.plan()?;
+    let (plan, mut files) = artifacts.plan(options.bench_udp)?;
     let work = artifacts
         .get("libdriver")?
         .parent()
@@ -306,14 +335,14 @@ fn run(args: &[String]) -> Result<bool, String> {
     let mut flaky = 0;
     for kernel in &kernels {
         let began = Instant::now();
-        let (label, outcome) = if kernel.package.is_none() {
+        let (label, output, finished) = if kernel.package.is_none() {
             let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
             println!("xtask matrix: host ({})", release.trim());
             let mut command = Command::new(&this);
             command.arg("guest-suite").arg(&plan_file).env("TMPDIR", &work);
             let (output, finished) = watch::run_watched(command, limit, "host");
             print_tail_unless(&output, "MATRIX done", "host");
-            ("host".to_owned(), report::parse(&output, finished))
+            ("host".to_owned(), output, finished)
         } else {
             let (vmlinuz, version) = match kernels::fetch_kernel(&options.cache, kernel, &mut apt_ready) {
                 Ok(found) => found,
@@ -341,8 +370,21 @@ fn run(args: &[String]) -> Result<bool, String> {
                 kernel.package.as_deref().unwrap_or("")
             );
             let (output, finished) = boot(&vmlinuz, &image, limit, &kernel.id);
-            (format!("{} ({version})", kernel.id), report::parse(&output, finished))
+            (format!("{} ({version})", kernel.id), output, finished)
         };
+        let outcome = report::parse(&output, finished);
+        if options.bench_udp {
+            let bench_outcome = bench::parse(&output);
+            bench::report(&work, &kernel.id, &bench_outcome);
+            let ok = outcome.completed && bench_outcome.passed;
+            println!(
+                "xtask matrix: {label}: bench {} in {:.0?}",
+                if ok { "ran" } else { "FAILED" },
+                began.elapsed()
+            );
+            all_ok &= ok;
+            continue;
+        }
         let verdicts = report::judge(kernel, &outcome);
         println!(
             "xtask matrix: {label}: {} in {:.0?}",

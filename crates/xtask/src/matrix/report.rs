@@ -18,7 +18,8 @@ pub struct Outcome {
     cells: BTreeMap<(String, String), String>,
     /// lib -> the path AddProbe chose
     auto: BTreeMap<String, String>,
-    completed: bool,
+    /// The run reached `MATRIX done` on its own.
+    pub completed: bool,
 }
 
 /// Parses the MATRIX lines of a run; `completed` says whether it ended on

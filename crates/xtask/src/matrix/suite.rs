@@ -7,6 +7,10 @@
 //! automatic choice. A cell that fails is rerun once: if the rerun passes,
 //! the cell is reported `flaky` (which still fails the matrix), otherwise
 //! `failed`. The failing tests' output is printed both times.
+//!
+//! A plan may also name a benchmark run (`cargo xtask matrix --bench-udp`):
+//! its output comes back as MATRIX-BENCH lines and its results table as
+//! MATRIX-BENCHMD lines.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -36,11 +40,20 @@ pub struct LibraryPlan {
     pub auto_only: Vec<Run>,
 }
 
+/// A benchmark binary with its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchRun {
+    pub binary: PathBuf,
+    pub args: Vec<String>,
+}
+
 /// Everything the runner needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuitePlan {
     pub libdriver: PathBuf,
     pub libraries: Vec<LibraryPlan>,
+    /// Run after the libraries' suites, if any.
+    pub bench: Option<BenchRun>,
 }
 
 impl SuitePlan {
@@ -61,6 +74,9 @@ impl SuitePlan {
                 }
             }
         }
+        if let Some(bench) = &self.bench {
+            let _ = writeln!(text, "bench {} {}", bench.binary.display(), bench.args.join(" "));
+        }
         text
     }
 
@@ -69,11 +85,18 @@ impl SuitePlan {
         let mut plan = Self {
             libdriver: PathBuf::new(),
             libraries: Vec::new(),
+            bench: None,
         };
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["libdriver", path] => plan.libdriver = PathBuf::from(path),
+                ["bench", binary, args @ ..] => {
+                    plan.bench = Some(BenchRun {
+                        binary: PathBuf::from(binary),
+                        args: args.iter().map(|a| (*a).to_owned()).collect(),
+                    });
+                }
                 ["library", name, env, paths] => plan.libraries.push(LibraryPlan {
                     name: (*name).to_owned(),
                     attach_env: (*env).to_owned(),
@@ -273,8 +296,43 @@ pub fn guest_main(args: &[String]) -> i32 {
         let status = run_cell(&runs, &[], &log, &format!("{} auto", library.name));
         say(&format!("MATRIX cell {} auto {status} {chosen}", library.name));
     }
+    if let Some(bench) = &plan.bench {
+        run_bench(bench);
+    }
     say("MATRIX done");
     0
+}
+
+/// Runs the benchmark: its output as MATRIX-BENCH lines, its table as
+/// MATRIX-BENCHMD lines, then `MATRIX bench passed|failed`.
+fn run_bench(bench: &BenchRun) {
+    let table = std::env::temp_dir().join("bench-results.md");
+    let spawned = Command::new(&bench.binary)
+        .args(&bench.args)
+        .arg("--out")
+        .arg(&table)
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            say(&format!("MATRIX-BENCH cannot start {}: {e}", bench.binary.display()));
+            say("MATRIX bench failed");
+            return;
+        }
+    };
+    if let Some(stdout) = child.stdout.take() {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            say(&format!("MATRIX-BENCH {line}"));
+        }
+    }
+    let passed = child.wait().is_ok_and(|status| status.success());
+    for line in fs::read_to_string(&table).unwrap_or_default().lines() {
+        say(&format!("MATRIX-BENCHMD {line}"));
+    }
+    say(&format!("MATRIX bench {}", if passed { "passed" } else { "failed" }));
 }
 
 #[cfg(test)]
@@ -304,6 +362,10 @@ mod tests {
                     filter: String::new(),
                 }],
             }],
+            bench: Some(BenchRun {
+                binary: PathBuf::from("/t/interceptor-bench"),
+                args: vec!["--only".into(), "udp".into()],
+            }),
         };
         assert_eq!(SuitePlan::from_text(&plan.to_text()), Ok(plan));
     }

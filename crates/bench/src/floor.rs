@@ -1,0 +1,118 @@
+//! The floor of the UDP figures: what the UDP library's hooks cost before
+//! their bodies do anything. libudpEvent's own BPF object is compiled a
+//! second time with -DUDP_FLOOR (build.rs), where every program returns at
+//! once, and run by the library's own machinery with the library's attach
+//! paths and common programs: the same hooks on the same attach path
+//! (chosen the same way, forced by the same variable), the same cgroup
+//! hooks, ring buffer and polling thread. A separate tiny object would have
+//! to repeat the attach-path list and could drift from it.
+
+/// The skeleton of the floor object.
+#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code)]
+mod skel {
+    include!(concat!(env!("OUT_DIR"), "/udp_floor.skel.rs"));
+}
+
+use std::time::Duration;
+
+use interceptor_core::filter::FilterSpec;
+use interceptor_core::prelude::*;
+use interceptor_udp::{UdpEvent, UdpEventEx, UdpTracer};
+use skel::types::udp_config;
+
+/// The UDP library with the floor object.
+pub struct FloorTracer;
+
+impl Tracer for FloorTracer {
+    type Event = UdpEventEx;
+    type Original = UdpEvent;
+    type Skeleton = skel::UdpFloorSkelBuilder;
+    type Settings = udp_config;
+    const LIBRARY: &'static str = "udp-floor";
+    const ATTACH_ENV: &'static str = UdpTracer::ATTACH_ENV;
+    const FILTER_ENV: &'static str = UdpTracer::FILTER_ENV;
+    const RING_BYTES: u32 = UdpTracer::RING_BYTES;
+    const ATTACH_PATHS: &'static [AttachPath] = UdpTracer::ATTACH_PATHS;
+    const COMMON_PROGRAMS: &'static [Program] = match option_env!("FLOOR_NO_CGROUP") {
+        Some(_) => &[Program::Cgroup("udp_sock_release")],
+        None => UdpTracer::COMMON_PROGRAMS,
+    };
+
+    fn configure(options: &StartOptions) -> Result<TracerConfig<udp_config>, String> {
+        let library = UdpTracer::configure(options)?;
+        Ok(TracerConfig {
+            settings: udp_config {
+                coalesce_ns: library.settings.coalesce_ns,
+                task_storage_peers: library.settings.task_storage_peers,
+                reserved: 0,
+            },
+            map_entries: library.map_entries,
+            skipped_maps: library.skipped_maps,
+            periodic: library.periodic,
+        })
+    }
+
+    fn write_rodata(
+        open: &mut skel::OpenUdpFloorSkel<'_>,
+        object: &ObjectConfig,
+        settings: &udp_config,
+    ) -> Result<(), String> {
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .ok_or("the object has no .rodata")?;
+        write_interceptor_config!(rodata, object);
+        rodata.udp_config = *settings;
+        Ok(())
+    }
+
+    fn convert(_sample: &[u8], _clock: &WallClock) -> Option<UdpEventEx> {
+        // The floor's programs emit nothing.
+        None
+    }
+
+    fn original(event: &UdpEventEx) -> UdpEvent {
+        interceptor_udp::original(event)
+    }
+
+    fn encode_filter(spec: &FilterSpec, generation: u32) -> Vec<u8> {
+        let mut filter = skel::types::filter::default();
+        encode_filter!(filter, spec, generation);
+        // SAFETY: the generated #[repr(C)] struct viewed as its bytes, as the
+        // map holds it; bpf/filter.h orders it so that it has no padding.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                (&raw const filter).cast::<u8>(),
+                std::mem::size_of::<skel::types::filter>(),
+            )
+        };
+        bytes.to_vec()
+    }
+}
+
+static FLOOR: Interceptor<FloorTracer> = Interceptor::new();
+
+/// A running floor session; stopped when dropped.
+pub struct Floor;
+
+impl Floor {
+    /// Loads and attaches the floor object (the environment's settings, as
+    /// AddProbe reads them).
+    pub fn start() -> Result<Self, String> {
+        FLOOR.start();
+        FLOOR.wait_started(Duration::from_secs(20)).map_err(|f| f.message)?;
+        Ok(Self)
+    }
+
+    /// The attach path in use.
+    pub fn attach_path(&self) -> String {
+        testkit::c_text(&FLOOR.stats().attach_path)
+    }
+}
+
+impl Drop for Floor {
+    fn drop(&mut self) {
+        FLOOR.cleanup();
+    }
+}

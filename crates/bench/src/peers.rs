@@ -1,0 +1,87 @@
+//! The peers: bpftrace running one of the scripts beside this crate
+//! (tcplife.bt, udp_socket_counters.bt), its output read by a thread.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+/// A script of this crate's directory.
+pub fn script(name: &str) -> String {
+    format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `bpftrace --version`, or empty.
+pub fn version() -> String {
+    String::from_utf8_lossy(
+        &Command::new("bpftrace")
+            .arg("--version")
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default(),
+    )
+    .trim()
+    .to_owned()
+}
+
+/// What a figure says when bpftrace could not run.
+pub const NOT_STARTED: &str = "bpftrace did not start (is Debian's bpftrace installed? ./run.sh bench installs it)";
+
+/// A running bpftrace.
+pub struct Bpftrace {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: thread::JoinHandle<()>,
+}
+
+impl Bpftrace {
+    /// Starts `bpftrace script` and returns once its probes are attached,
+    /// or `None` if it does not get there.
+    pub fn start(script: &str) -> Option<Self> {
+        let mut child = Command::new("bpftrace")
+            .arg(script)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut stdout = BufReader::new(child.stdout.take()?);
+        let mut first = String::new();
+        stdout.read_line(&mut first).ok()?;
+        if !first.starts_with("Attaching") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let collected = Arc::clone(&lines);
+        let reader = thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                collected.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+            }
+        });
+        Some(Self { child, lines, reader })
+    }
+
+    /// Stops it (SIGINT: it detaches and prints its maps) and returns every
+    /// line it printed after attaching.
+    pub fn stop(mut self) -> Vec<String> {
+        thread::sleep(Duration::from_millis(300));
+        // SAFETY: kill(2) on our own child: SIGINT lets bpftrace detach cleanly.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let _ = self.child.wait();
+        let _ = self.reader.join();
+        std::mem::take(&mut *self.lines.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The sum of a bpftrace map's values in its exit printout
+/// (`@name[key]: value` lines).
+pub fn map_total(lines: &[String], name: &str) -> u64 {
+    let prefix = format!("@{name}[");
+    lines
+        .iter()
+        .filter(|line| line.starts_with(&prefix))
+        .filter_map(|line| line.rsplit(": ").next()?.trim().parse::<u64>().ok())
+        .sum()
+}
