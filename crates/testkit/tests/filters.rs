@@ -156,18 +156,11 @@ impl TcpListeners {
         // resets; the server side reads the 10 bytes, then sees the reset.
         // The byte orders accept() before the reset: a socket reset while
         // still in the accept queue has no owner yet, so owner filters
-        // could not select it.
+        // could not select it. The server thread starts only after the
+        // client was spawned: spawning moves this whole process into the
+        // client's cgroup for a moment, and an accept() in that moment
+        // would record the server side's owner in that cgroup.
         let server_port = world.ports.peer;
-        let server = std::thread::Builder::new()
-            .name(SERVER_THREAD.into())
-            .spawn(move || {
-                let (mut stream, from) = self.peer.accept().unwrap();
-                stream.write_all(b"a").unwrap();
-                let mut buffer = [0u8; 64];
-                while stream.read(&mut buffer).map(|n| n > 0).unwrap_or(false) {}
-                from.port()
-            })
-            .unwrap();
         let client = world.spawn_peer(
             "tcp-client",
             &[
@@ -179,6 +172,16 @@ impl TcpListeners {
                 "close=rst".into(),
             ],
         );
+        let server = std::thread::Builder::new()
+            .name(SERVER_THREAD.into())
+            .spawn(move || {
+                let (mut stream, from) = self.peer.accept().unwrap();
+                stream.write_all(b"a").unwrap();
+                let mut buffer = [0u8; 64];
+                while stream.read(&mut buffer).map(|n| n > 0).unwrap_or(false) {}
+                from.port()
+            })
+            .unwrap();
         client.finish();
         let client_port = server.join().unwrap();
         sockets.push(Socket {
