@@ -39,7 +39,10 @@ impl Bpftrace {
     /// Starts `bpftrace script` and returns once its probes are attached,
     /// or `None` if it does not get there.
     pub fn start(script: &str) -> Option<Self> {
+        // Unbuffered: with a pipe as stdout bpftrace buffers fully, and
+        // its "Attaching" line would only come at exit.
         let mut child = Command::new("bpftrace")
+            .args(["-B", "none"])
             .arg(script)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
