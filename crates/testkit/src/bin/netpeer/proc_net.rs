@@ -15,13 +15,23 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Whether a socket other than a timewait one has this local and remote end.
 pub fn full_socket_exists(local: SocketAddr, remote: SocketAddr) -> bool {
+    any_full_socket(|row| row.local == canonical(local) && row.remote == canonical(remote))
+}
+
+/// Whether a connection to or from `port` still has a full socket (a
+/// listener on it does not count: its remote port is 0).
+pub fn connection_of_port_exists(port: u16) -> bool {
+    any_full_socket(|row| row.remote.port() != 0 && (row.local.port() == port || row.remote.port() == port))
+}
+
+fn any_full_socket(matches: impl Fn(&Row) -> bool) -> bool {
     ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|file| {
         std::fs::read_to_string(file)
             .unwrap_or_default()
             .lines()
             .skip(1)
             .filter_map(Row::parse)
-            .any(|row| !row.timewait && row.local == canonical(local) && row.remote == canonical(remote))
+            .any(|row| !row.timewait && matches(&row))
     })
 }
 

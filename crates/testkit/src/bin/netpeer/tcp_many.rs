@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use crate::args::Args;
 use crate::report::{fail, say, wait_for_go};
 use crate::tcp_socket::set_linger_zero;
+use crate::{proc_net, wait};
 
 /// Many short connections in one process: connect, accept, client closes,
 /// server closes. reset=1 closes the client with an RST, leaving no
@@ -27,6 +28,12 @@ pub fn tcp_churn(args: &Args) {
         drop(client);
         drop(server);
     }
+    // The last closes' packets may still wait for a softirq (deferred to
+    // ksoftirqd on a busy machine): the run is over once every connection's
+    // full sockets have reached TCP_CLOSE, which emits their close events.
+    wait::until("every churned connection closed", || {
+        !proc_net::connection_of_port_exists(target.port())
+    });
     let end = testkit::realtime_ns();
     say(format!(
         "CHURNED port={} count={count} ns={}",
