@@ -110,6 +110,8 @@ pub trait ExtendedEvent: Copy + Send + 'static {
     fn netns(&self) -> u32;
     /// The kind.
     fn kind(&self) -> u32;
+    /// The socket's address family (AF_INET 2, AF_INET6 10).
+    fn family(&self) -> u16;
 }
 
 macro_rules! extended_event {
@@ -134,6 +136,10 @@ macro_rules! extended_event {
 
             fn kind(&self) -> u32 {
                 self.kind
+            }
+
+            fn family(&self) -> u16 {
+                self.family as u16
             }
         }
 

@@ -310,7 +310,10 @@ fn counted<X: ExtendedEvent>(
     let name_of = |e: &X| {
         sockets
             .iter()
-            .find(|s| s.port == e.ports().0 && s.netns == e.netns())
+            // An IPv4 and an IPv6 socket may have the same ephemeral port.
+            .find(|s| {
+                s.port == e.ports().0 && s.netns == e.netns() && s.name.starts_with("local6") == (e.family() == 10)
+            })
             .map(|s| s.name)
     };
     let mut events = ex.collect(|e| name_of(e).is_some(), expected_events, EVENT_WAIT);
