@@ -39,7 +39,11 @@ struct tcp_socket_info {
 	__u8 role;		/* enum tcp_role */
 	/* the owner terms (pid, uid, comm, cgroup) of that filter matched */
 	__u8 owner_matches;
-	__u8 reserved;
+	/* the socket terms (family, ports, addresses, netns) of the filter of
+	 * filter_generation excluded the socket: its addresses and ports do not
+	 * change, so until the filter does, every later point returns after
+	 * one lookup (nothing else is kept up to date) */
+	__u8 socket_excluded;
 };
 
 /* The counters a snapshot last reported for a socket. */

@@ -27,8 +27,12 @@
 static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct sock *sk, struct tcp_sock *tp,
 				       __u64 key, __u8 kind, const struct filter *filter)
 {
-	struct tcp_socket_info *info;
+	struct tcp_socket_info *info = bpf_map_lookup_elem(&tcp_sockets, &key);
 
+	/* Excluded at its first sighting by its addresses and ports: nothing
+	 * to read. */
+	if (still_excluded(info, filter))
+		return 0;
 	record->kind = kind;
 	record->boot_ns = bpf_ktime_get_boot_ns();
 	record->bytes_received = TP_READ(tp, bytes_received);
@@ -60,7 +64,6 @@ static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct s
 		SK_READ_INTO(&record->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 
-	info = bpf_map_lookup_elem(&tcp_sockets, &key);
 	if (info) {
 		record->first_ns = info->first_ns;
 		record->established_ns = info->established_ns;
@@ -122,8 +125,10 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 				struct filter_facts facts = {};
 
 				socket_facts_probed(sk, &facts);
-				if (!filter_socket_allows(filter, &facts))
-					return 0;
+				if (!filter_socket_allows(filter, &facts)) {
+					fresh.socket_excluded = 1;
+					fresh.filter_generation = filter->generation;
+				}
 			}
 			fresh.first_ns = bpf_ktime_get_boot_ns();
 			fresh.cookie = COOKIE(sk);

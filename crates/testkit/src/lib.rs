@@ -12,6 +12,7 @@ pub mod inprocess;
 pub mod library;
 pub mod netns;
 pub mod peers;
+pub mod proc_net;
 pub mod stats;
 pub mod stress;
 pub mod tcp;

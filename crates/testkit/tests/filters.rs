@@ -86,7 +86,7 @@ impl World {
 
     /// Starts a netpeer as nobody inside the test cgroup.
     fn spawn_peer(&self, mode: &str, args: &[String]) -> Peer {
-        self.cgroup.inside(|| Peer::spawn(NETPEER, mode, args, Some(NOBODY)))
+        Peer::spawn_in_cgroup(NETPEER, mode, args, Some(NOBODY), &self.cgroup.path)
     }
 }
 
@@ -156,10 +156,7 @@ impl TcpListeners {
         // resets; the server side reads the 10 bytes, then sees the reset.
         // The byte orders accept() before the reset: a socket reset while
         // still in the accept queue has no owner yet, so owner filters
-        // could not select it. The server thread starts only after the
-        // client was spawned: spawning moves this whole process into the
-        // client's cgroup for a moment, and an accept() in that moment
-        // would record the server side's owner in that cgroup.
+        // could not select it.
         let server_port = world.ports.peer;
         let client = world.spawn_peer(
             "tcp-client",
@@ -596,6 +593,99 @@ fn snapshots_obey_the_filter() {
         }
         included.finish();
         excluded.finish();
+        assert_eq!(ex.set_filter(""), 0);
+    });
+}
+
+/// An in-process connection on loopback, opened and closed in two steps
+/// (10 bytes from the client, then an orderly close from both ends).
+struct OpenConnection {
+    client: std::net::TcpStream,
+    server: std::net::TcpStream,
+    server_port: u16,
+    client_port: u16,
+}
+
+impl OpenConnection {
+    fn open() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        (&client).write_all(&[b'c'; 10]).unwrap();
+        server.read_exact(&mut [0u8; 10]).unwrap();
+        Self {
+            server_port: server.local_addr().unwrap().port(),
+            client_port: client.local_addr().unwrap().port(),
+            client,
+            server,
+        }
+    }
+
+    /// The client's FIN first, the server's after it has read it; returns
+    /// once both sockets have reached TCP_CLOSE (their close events, if
+    /// any, were emitted: see testkit::proc_net).
+    fn close(mut self) -> [u16; 2] {
+        self.client.shutdown(std::net::Shutdown::Write).unwrap();
+        assert_eq!(self.server.read(&mut [0u8; 1]).unwrap(), 0);
+        drop(self.server);
+        assert_eq!(self.client.read(&mut [0u8; 1]).unwrap(), 0);
+        drop(self.client);
+        let began = Instant::now();
+        while testkit::proc_net::connection_of_port_exists(self.server_port) {
+            assert!(began.elapsed() < EVENT_WAIT, "port {} never closed", self.server_port);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        [self.client_port, self.server_port]
+    }
+}
+
+/// A filter change reaches connections already open. One first seen while
+/// the filter's socket terms excluded it (the library remembers that for the
+/// socket, for that filter only) reports at its close once a new filter
+/// lets it through, with its owner, role and bytes; one first seen while
+/// included reports nothing if a filter that excludes it came before its
+/// close.
+#[test]
+fn tcp_filter_change_reaches_connections_already_open() {
+    use testkit::extended::kind::{ROLE_ACTIVE, ROLE_PASSIVE, TCP_CLOSE};
+
+    with_env(&[NO_SNAPSHOTS], || {
+        let lib = TcpLibrary::load();
+        let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
+        let _session = lib.start();
+        let ours =
+            |ports: [u16; 2]| move |e: &TcpEventEx| e.family == 2 && ports.contains(&e.SPT) && ports.contains(&e.DPT);
+
+        // Each end's remote port is the other's local one, never 1.
+        assert_eq!(ex.set_filter("rport=1"), 0);
+        let excluded_first = OpenConnection::open();
+        assert_eq!(ex.set_filter(&format!("port={}", excluded_first.server_port)), 0);
+        let ports = excluded_first.close();
+        let mut events = ex.collect(ours(ports), 2, EVENT_WAIT);
+        events.extend(ex.collect_emitted(ours(ports)));
+        events.sort_by_key(|e| e.role);
+        let seen: Vec<_> = events
+            .iter()
+            .map(|e| (e.kind, e.role, e.SPT, e.pid, e.rx_b, e.tx_b))
+            .collect();
+        let pid = std::process::id();
+        assert_eq!(
+            seen,
+            [
+                // The client: its SYN, 10 bytes and FIN acked (the active
+                // side's bytes_acked counts the SYN), the server's FIN received.
+                (TCP_CLOSE, ROLE_ACTIVE, ports[0], pid, 1, 12),
+                (TCP_CLOSE, ROLE_PASSIVE, ports[1], pid, 11, 1),
+            ],
+            "{events:#?}"
+        );
+
+        let included_first = OpenConnection::open();
+        assert_eq!(ex.set_filter(&format!("port={}", included_first.server_port)), 0);
+        assert_eq!(ex.set_filter("rport=1"), 0);
+        let ports = included_first.close();
+        let events = ex.collect_emitted(ours(ports));
+        assert!(events.is_empty(), "reported after a filter excluding it: {events:#?}");
         assert_eq!(ex.set_filter(""), 0);
     });
 }

@@ -24,7 +24,6 @@
 //! sent is acknowledged) and waits for a line on stdin.
 
 mod args;
-mod proc_net;
 mod report;
 mod tcp_close;
 mod tcp_exchange;

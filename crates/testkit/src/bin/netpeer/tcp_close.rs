@@ -10,10 +10,10 @@
 
 use std::net::{SocketAddr, TcpStream};
 
-use crate::proc_net::full_socket_exists;
 use crate::report::{fail, say};
 use crate::tcp_socket::{read_to_end_or_reset, set_linger_zero, shutdown_write, wait_closed};
 use crate::wait;
+use testkit::proc_net::full_socket_exists;
 
 /// One end's part in closing a connection (`close=` on the command line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

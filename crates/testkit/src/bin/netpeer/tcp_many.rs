@@ -5,7 +5,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use crate::args::Args;
 use crate::report::{fail, say, wait_for_go};
 use crate::tcp_socket::set_linger_zero;
-use crate::{proc_net, wait};
+use crate::wait;
+use testkit::proc_net;
 
 /// Many short connections in one process: connect, accept, client closes,
 /// server closes. reset=1 closes the client with an RST, leaving no
