@@ -50,18 +50,6 @@ impl TestCgroup {
         Self { path }
     }
 
-    /// Runs `body` with this whole process moved into the group, so the
-    /// processes it spawns start there (even as another user, who could not
-    /// move themselves); moves the process back afterwards.
-    pub fn inside<R>(&self, body: impl FnOnce() -> R) -> R {
-        let home = own_cgroup_dir();
-        let pid = std::process::id().to_string();
-        std::fs::write(self.path.join("cgroup.procs"), &pid).unwrap();
-        let result = body();
-        std::fs::write(home.join("cgroup.procs"), &pid).unwrap();
-        result
-    }
-
     /// Its cgroup v2 id (the directory's inode).
     pub fn id(&self) -> u64 {
         std::fs::metadata(&self.path).map(|m| m.ino()).unwrap()

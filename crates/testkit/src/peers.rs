@@ -1,8 +1,11 @@
 //! Spawning `netpeer` processes and reading what they report.
 
 use std::collections::HashMap;
+use std::ffi::CString;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// The uid tests run their unprivileged peer as (nobody).
@@ -21,15 +24,59 @@ pub struct Peer {
 impl Peer {
     /// Starts `netpeer <mode> <args...>`, as `uid` if given.
     pub fn spawn(netpeer: &str, mode: &str, args: &[String], uid: Option<u32>) -> Self {
+        let mut command = Self::command(netpeer, mode, args);
+        if let Some(uid) = uid {
+            command.uid(uid).gid(uid);
+        }
+        Self::start(netpeer, command)
+    }
+
+    /// [`Peer::spawn`] with the peer in `cgroup` (a cgroup v2 directory)
+    /// before netpeer's first instruction, and nothing else moved: the child
+    /// moves itself between fork and exec, while still root, then becomes
+    /// `uid` (std's `Command::uid` would drop root before a pre_exec hook
+    /// runs, and moving this whole process around the spawn would put its
+    /// other threads' sockets in the cgroup for that moment).
+    pub fn spawn_in_cgroup(netpeer: &str, mode: &str, args: &[String], uid: Option<u32>, cgroup: &Path) -> Self {
+        let procs = CString::new(cgroup.join("cgroup.procs").into_os_string().into_vec()).unwrap();
+        let mut command = Self::command(netpeer, mode, args);
+        // SAFETY: the hook runs in the forked child before exec and calls only
+        // async-signal-safe functions (open, write, close, setgroups, setgid,
+        // setuid) on memory prepared before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // "0": the writing process.
+                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
+                if written != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if let Some(uid) = uid {
+                    if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(uid) != 0 || libc::setuid(uid) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        Self::start(netpeer, command)
+    }
+
+    fn command(netpeer: &str, mode: &str, args: &[String]) -> Command {
         let mut command = Command::new(netpeer);
         command
             .arg(mode)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
-        if let Some(uid) = uid {
-            command.uid(uid).gid(uid);
-        }
+        command
+    }
+
+    fn start(netpeer: &str, mut command: Command) -> Self {
         let mut child = command.spawn().unwrap_or_else(|e| panic!("spawning {netpeer}: {e}"));
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let stdin = child.stdin.take();
