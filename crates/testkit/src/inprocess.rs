@@ -100,6 +100,13 @@ pub fn datagrams(receiver: UdpSocket, count: usize, size: usize) -> Datagrams {
 /// Makes `close()` of `stream` send an RST and close the socket at once,
 /// inside the call (SO_LINGER 0).
 pub fn set_linger_zero(stream: &TcpStream) {
+    if let Err(e) = try_set_linger_zero(stream) {
+        panic!("SO_LINGER: {e}");
+    }
+}
+
+/// [`set_linger_zero`], returning the error (netpeer reports it its way).
+pub fn try_set_linger_zero(stream: &TcpStream) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let linger = libc::linger {
         l_onoff: 1,
@@ -115,7 +122,11 @@ pub fn set_linger_zero(stream: &TcpStream) {
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
         )
     };
-    assert_eq!(rc, 0, "SO_LINGER: {}", std::io::Error::last_os_error());
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// The comm of the calling thread.

@@ -70,21 +70,7 @@ pub fn read_to_end_or_reset(stream: &mut TcpStream) {
 
 /// SO_LINGER 0: close() then sends an RST instead of a FIN.
 pub fn set_linger_zero(stream: &TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket and a linger struct of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        fail(format!("SO_LINGER: {}", std::io::Error::last_os_error()));
+    if let Err(e) = testkit::inprocess::try_set_linger_zero(stream) {
+        fail(format!("SO_LINGER: {e}"));
     }
 }
