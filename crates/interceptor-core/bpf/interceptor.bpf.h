@@ -22,6 +22,7 @@
 #define S_IFSOCK 0140000
 #define E2BIG 7
 #define ENOMEM 12
+#define EEXIST 17
 
 /* "Dual MIT/GPL" is GPL-compatible for the kernel, MIT for this project. */
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

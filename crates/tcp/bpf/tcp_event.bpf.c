@@ -103,6 +103,18 @@ static __always_inline int still_excluded(const struct tcp_socket_info *info, co
 	return info && info->socket_excluded && filter && info->filter_generation == filter->generation;
 }
 
+/* The current task as an entry's owner, with the filter's verdict on it. */
+static __always_inline void set_owner(struct tcp_socket_info *info, __u32 generation, __u8 matches, __u8 role)
+{
+	owner_from_current(&info->owner);
+	info->cgroup_id = bpf_get_current_cgroup_id();
+	info->owner_known = 1;
+	info->filter_generation = generation;
+	info->owner_matches = matches;
+	if (info->role == TCP_ROLE_UNKNOWN)
+		info->role = role;
+}
+
 /*
  * Records the current task as the owner of a TCP socket whose protocol and
  * family the caller has checked (process context only). A socket seen for
@@ -147,28 +159,32 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 			return;
 	}
 	if (!info) {
+		/* Written whole, owner included: no lookup after the insert. */
 		struct tcp_socket_info fresh = {
 			.first_ns = bpf_ktime_get_boot_ns(),
 			.cookie = cookie ? cookie : cookie_probed(sk),
 			.role = role,
-			.filter_generation = excluded ? generation : 0,
+			.filter_generation = generation,
 			.socket_excluded = excluded,
+			/* Only a connect() is surely too young for a snapshot pass;
+			 * a socket first seen later may have been reported. */
+			.snapshotted = role != TCP_ROLE_ACTIVE,
 		};
+		/* int: see count_update_failure() (not sign-extended on 5.10, 6.1). */
+		int err;
 
-		count_update_failure(bpf_map_update_elem(&tcp_sockets, &key, &fresh, BPF_NOEXIST));
-		if (excluded)
+		if (!excluded)
+			set_owner(&fresh, generation, matches, role);
+		err = bpf_map_update_elem(&tcp_sockets, &key, &fresh, BPF_NOEXIST);
+		count_update_failure(err);
+		if (err != -EEXIST || excluded)
 			return;
+		/* Another CPU inserted it first: record the owner there. */
 		info = bpf_map_lookup_elem(&tcp_sockets, &key);
 		if (!info)
 			return;
 	}
-	owner_from_current(&info->owner);
-	info->cgroup_id = bpf_get_current_cgroup_id();
-	info->owner_known = 1;
-	info->filter_generation = generation;
-	info->owner_matches = matches;
-	if (info->role == TCP_ROLE_UNKNOWN)
-		info->role = role;
+	set_owner(info, generation, matches, role);
 }
 
 /* The owner of a socket the caller has not checked, from an accept hook. */
@@ -222,6 +238,7 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 #define TP_READ(tp, field) ((tp)->field)
 #define TP_HAS(tp, field) bpf_core_field_exists((tp)->field)
 #define COOKIE(sk) COOKIE_BTF(sk)
+#define NETNS(sk) ((sk)->__sk_common.skc_net.net->ns.inum)
 #include "tcp_state.tmpl.bpf.h"
 #undef STATE_HANDLER
 #undef FILL_RECORD
@@ -231,6 +248,7 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 #undef TP_READ
 #undef TP_HAS
 #undef COOKIE
+#undef NETNS
 
 /* CO-RE probe reads (raw_tp, tracepoint: untyped pointers). */
 #define STATE_HANDLER on_state_change_probed
@@ -241,6 +259,7 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 #define TP_READ(tp, field) BPF_CORE_READ(tp, field)
 #define TP_HAS(tp, field) bpf_core_field_exists((tp)->field)
 #define COOKIE(sk) cookie_probed(sk)
+#define NETNS(sk) socket_netns(sk)
 #include "tcp_state.tmpl.bpf.h"
 
 SEC("tp_btf/inet_sock_set_state")
@@ -321,7 +340,7 @@ int tcp_sock_release(struct bpf_sock *ctx)
 
 	if (ctx->protocol != IPPROTO_TCP || !is_inet_family(ctx->family))
 		return 1;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	state = ctx->state;
 	if (state == TCP_CLOSE || state == TCP_LISTEN) {
 		/* Never connected, or already reported: nothing will close later. */
 		bpf_map_delete_elem(&tcp_sockets, &key);
@@ -357,6 +376,7 @@ int tcp_seed_owners(struct bpf_iter__task_file *ctx)
 	info.first_ns = bpf_ktime_get_boot_ns();
 	info.cookie = cookie_probed(sk);
 	info.role = TCP_ROLE_UNKNOWN;
+	info.snapshotted = 1;	/* a snapshot pass may have come first */
 	key = (__u64)sk;
 	count_update_failure(bpf_map_update_elem(&tcp_sockets, &key, &info, BPF_NOEXIST));
 	return 0;
@@ -371,6 +391,7 @@ int tcp_snapshot(struct bpf_iter__tcp *ctx)
 	struct sock_common *skc = ctx->sk_common;
 	struct tcp_close_record record = {};
 	struct tcp_snapshot_counters now = {}, *last;
+	struct tcp_socket_info *info;
 	const struct filter *filter;
 	struct tcp_sock *tp;
 	struct sock *sk;
@@ -407,9 +428,12 @@ int tcp_snapshot(struct bpf_iter__tcp *ctx)
 	    last->data_segs_out == now.data_segs_out && last->data_segs_in == now.data_segs_in)
 		return 0;
 	filter = active_filter();
-	if (!fill_record_btf(&record, sk, tp, key, TCP_RECORD_SNAPSHOT, filter))
+	info = bpf_map_lookup_elem(&tcp_sockets, &key);
+	if (!fill_record_btf(&record, sk, tp, info, TCP_RECORD_SNAPSHOT, filter))
 		return 0;
 	count_update_failure(bpf_map_update_elem(&tcp_snapshots, &key, &now, BPF_ANY));
+	if (info)
+		info->snapshotted = 1;
 	emit_record(ctx, &record, sizeof(record));
 	return 0;
 }

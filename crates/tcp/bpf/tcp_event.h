@@ -44,6 +44,13 @@ struct tcp_socket_info {
 	 * change, so until the filter does, every later point returns after
 	 * one lookup (nothing else is kept up to date) */
 	__u8 socket_excluded;
+	/* a snapshot may have reported it, so tcp_snapshots may have an entry
+	 * to remove at its close: set by the snapshot pass, and from the start
+	 * for sockets first seen after their handshake (most connections never
+	 * live through a snapshot pass, and a delete of a missing key still
+	 * locks its bucket) */
+	__u8 snapshotted;
+	__u8 reserved[7];
 };
 
 /* The counters a snapshot last reported for a socket. */

@@ -17,6 +17,7 @@
  *   TP_READ(tp, field)            a struct tcp_sock field
  *   TP_HAS(tp, field)             whether the running kernel's tcp_sock has it
  *   COOKIE(sk)                    the socket's cookie, at its first sighting
+ *   NETNS(sk)                     the socket's network namespace inode
  */
 
 /*
@@ -25,10 +26,8 @@
  * (and the record must not be sent) when the filter excludes it.
  */
 static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct sock *sk, struct tcp_sock *tp,
-				       __u64 key, __u8 kind, const struct filter *filter)
+				       const struct tcp_socket_info *info, __u8 kind, const struct filter *filter)
 {
-	struct tcp_socket_info *info = bpf_map_lookup_elem(&tcp_sockets, &key);
-
 	/* Excluded at its first sighting by its addresses and ports: nothing
 	 * to read. */
 	if (still_excluded(info, filter))
@@ -51,7 +50,7 @@ static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct s
 	/* Cumulative packets lost (4.19+); lost_out, those lost now, before. */
 	record->lost = TP_HAS(tp, lost) ? TP_READ(tp, lost) : TP_READ(tp, lost_out);
 	record->error = SK_READ(sk, sk_err);
-	record->netns = socket_netns(sk);
+	record->netns = NETNS(sk);
 	/* skc_num is already 0 at close for sockets that never called bind():
 	 * inet_put_port() ran first. inet_sport keeps the port. */
 	record->sport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
@@ -152,11 +151,15 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 	 * on 5.10 by the kernel matrix). */
 	if (oldstate != TCP_LISTEN && oldstate != TCP_SYN_RECV) {
 		__u8 kind = oldstate == TCP_SYN_SENT ? TCP_RECORD_FAILED_CONNECT : TCP_RECORD_CLOSE;
+		struct tcp_socket_info *info = bpf_map_lookup_elem(&tcp_sockets, &key);
 
-		if (FILL_RECORD(&record, sk, tp, key, kind, active_filter()))
+		if (FILL_RECORD(&record, sk, tp, info, kind, active_filter()))
 			emit_record(ctx, &record, sizeof(record));
+		/* Without an entry, whether a snapshot reported it is unknown. */
+		if (!info || info->snapshotted)
+			bpf_map_delete_elem(&tcp_snapshots, &key);
 	}
+	/* Listeners and handshakes that never completed have no snapshot. */
 	bpf_map_delete_elem(&tcp_sockets, &key);
-	bpf_map_delete_elem(&tcp_snapshots, &key);
 	return 0;
 }
