@@ -1,8 +1,16 @@
-//! Builds the floor of the UDP figures: libudpEvent's own BPF object
-//! (crates/udp/bpf/udp_event.bpf.c) compiled once more with -DUDP_FLOOR, so
-//! that every program returns at once (see src/floor.rs).
+//! Builds the floors of the overhead figures: each library's own BPF object
+//! (crates/{tcp,udp}/bpf/*_event.bpf.c) compiled once more with
+//! -DINTERCEPTOR_FLOOR, so that every program returns at once (see
+//! src/floor/mod.rs).
 
 fn main() {
-    let udp_bpf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../udp/bpf");
-    interceptor_build::compile_bpf_variant(&udp_bpf, "udp_event", "udp_floor", &["UDP_FLOOR"]);
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for library in ["tcp", "udp"] {
+        interceptor_build::compile_bpf_variant(
+            &crates.join(library).join("bpf"),
+            &format!("{library}_event"),
+            &format!("{library}_floor"),
+            &["INTERCEPTOR_FLOOR"],
+        );
+    }
 }

@@ -10,7 +10,7 @@
 //! - [`loops`]: the loopback workloads;
 //! - [`consumer`]: a thread draining a library as a monitor would;
 //! - [`overhead`]: method 3 (each traced loop between two untraced ones);
-//! - [`floor`]: the UDP library's hooks with programs that return at once;
+//! - [`floor`]: each library's hooks with programs that return at once;
 //! - [`peers`]: bpftrace running the scripts beside this crate;
 //! - [`figures`]: each group of figures;
 //! - [`report`]: the results table.

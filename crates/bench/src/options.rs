@@ -8,7 +8,7 @@ pub enum Group {
     Startup,
     /// Figure 2: memory.
     Memory,
-    /// Figures 3, 3b-3d and 5: TCP overhead and delivery.
+    /// Figures 3, 3b-3d, 3f and 5: TCP overhead beside its floor, and delivery.
     Tcp,
     /// Figures 4 and 4b-4f: UDP overhead beside its floor and peer.
     Udp,

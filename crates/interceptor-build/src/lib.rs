@@ -27,7 +27,7 @@ pub fn compile_bpf(name: &str) {
 }
 
 /// Compiles another crate's `<bpf_dir>/<name>.bpf.c` with extra preprocessor
-/// `defines` (e.g. `UDP_FLOOR`) into `$OUT_DIR/<out_name>.bpf.o` and its
+/// `defines` (e.g. `INTERCEPTOR_FLOOR`) into `$OUT_DIR/<out_name>.bpf.o` and its
 /// skeleton `$OUT_DIR/<out_name>.skel.rs`: a build-time variant of that
 /// object, with the same programs, maps and types.
 pub fn compile_bpf_variant(bpf_dir: &Path, name: &str, out_name: &str, defines: &[&str]) {

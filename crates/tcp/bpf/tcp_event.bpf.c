@@ -265,18 +265,21 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
+	FLOOR_RETURN(0);
 	return on_state_change_btf(ctx, (struct sock *)sk, oldstate, newstate);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tcp_state_raw, const struct sock *sk, const int oldstate, const int newstate)
 {
+	FLOOR_RETURN(0);
 	return on_state_change_probed(ctx, (struct sock *)sk, oldstate, newstate);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *args)
 {
+	FLOOR_RETURN(0);
 	if (args->protocol != IPPROTO_TCP)
 		return 0;
 	return on_state_change_probed(args, (struct sock *)args->skaddr, args->oldstate, args->newstate);
@@ -286,6 +289,7 @@ int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *args)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int tcp_accept4_exit(struct trace_event_raw_sys_exit *args)
 {
+	FLOOR_RETURN(0);
 	struct sock *sk = socket_of_fd(args->ret);
 
 	record_accepting_owner(sk, sk ? cookie_probed(sk) : 0);
@@ -295,6 +299,7 @@ int tcp_accept4_exit(struct trace_event_raw_sys_exit *args)
 SEC("tracepoint/syscalls/sys_exit_accept")
 int tcp_accept_exit(struct trace_event_raw_sys_exit *args)
 {
+	FLOOR_RETURN(0);
 	struct sock *sk = socket_of_fd(args->ret);
 
 	record_accepting_owner(sk, sk ? cookie_probed(sk) : 0);
@@ -308,6 +313,7 @@ int tcp_accept_exit(struct trace_event_raw_sys_exit *args)
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(tcp_accept_fexit4, struct sock *sk, int flags, int *err, bool kern, struct sock *newsk)
 {
+	FLOOR_RETURN(0);
 	if (newsk)
 		record_accepting_owner(newsk, COOKIE_BTF(newsk));
 	return 0;
@@ -316,6 +322,7 @@ int BPF_PROG(tcp_accept_fexit4, struct sock *sk, int flags, int *err, bool kern,
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(tcp_accept_fexit2, struct sock *sk, struct proto_accept_arg *arg, struct sock *newsk)
 {
+	FLOOR_RETURN(0);
 	if (newsk)
 		record_accepting_owner(newsk, COOKIE_BTF(newsk));
 	return 0;
@@ -324,6 +331,7 @@ int BPF_PROG(tcp_accept_fexit2, struct sock *sk, struct proto_accept_arg *arg, s
 SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(tcp_accept_kretprobe, struct sock *newsk)
 {
+	FLOOR_RETURN(0);
 	record_accepting_owner(newsk, newsk ? cookie_probed(newsk) : 0);
 	return 0;
 }
@@ -334,6 +342,7 @@ int BPF_KRETPROBE(tcp_accept_kretprobe, struct sock *newsk)
 SEC("cgroup/sock_release")
 int tcp_sock_release(struct bpf_sock *ctx)
 {
+	FLOOR_RETURN(1);
 	struct sock *sk = (struct sock *)ctx;
 	__u64 key = (__u64)sk;
 	int state;
@@ -355,6 +364,7 @@ int tcp_sock_release(struct bpf_sock *ctx)
 SEC("iter/task_file")
 int tcp_seed_owners(struct bpf_iter__task_file *ctx)
 {
+	FLOOR_RETURN(0);
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
 	struct tcp_socket_info info = {};
@@ -388,6 +398,7 @@ int tcp_seed_owners(struct bpf_iter__task_file *ctx)
 SEC("iter/tcp")
 int tcp_snapshot(struct bpf_iter__tcp *ctx)
 {
+	FLOOR_RETURN(0);
 	struct sock_common *skc = ctx->sk_common;
 	struct tcp_close_record record = {};
 	struct tcp_snapshot_counters now = {}, *last;

@@ -26,19 +26,6 @@
 
 #define MSG_PEEK 2
 
-/*
- * The benchmark's floor (crates/bench builds this object a second time with
- * -DUDP_FLOOR): every program returns at once, so the same hooks on the same
- * attach path cost only what the kernel spends to run them.
- */
-#ifdef UDP_FLOOR
-#define FLOOR_RETURN(value) return (value)
-#else
-#define FLOOR_RETURN(value) \
-	do {                \
-	} while (0)
-#endif
-
 EXPORT_LAYOUT(struct udp_record, layout_udp_record);
 EXPORT_LAYOUT(enum udp_record_kind, layout_udp_record_kind);
 EXPORT_LAYOUT(struct udp_peer, layout_udp_peer);

@@ -7,6 +7,7 @@ use testkit::stats::Stats;
 use testkit::tcp::TcpEvent;
 
 use crate::consumer::Dequeue;
+use crate::floor;
 use crate::loops::tcp_loop;
 use crate::options::Options;
 use crate::overhead::{LibraryRun, Rounds, interleaved, library};
@@ -24,9 +25,54 @@ fn overhead(options: &Options, run: &LibraryRun<'_>) -> (Rounds, Vec<(u64, Stats
     library::<TcpEvent>(options.rounds, n, &|| tcp_loop(n), run)
 }
 
-/// Figures 3, 5, 3c, 3d and 3b.
+/// Figure 3f: the floor, the library's hooks with programs that return at
+/// once; its median, if it started, for the figures read against it.
+fn floor(report: &mut Report, options: &Options) -> Option<f64> {
+    let n = options.tcp_connections;
+    let mut path = String::new();
+    let (rounds, started) = interleaved(
+        options.rounds,
+        n,
+        &|| tcp_loop(n),
+        || {
+            let floor = floor::tcp::start();
+            if let Ok(floor) = &floor {
+                path = floor.attach_path();
+            }
+            floor
+        },
+        |floor| floor.map(drop),
+    );
+    if let Err(e) = started.into_iter().collect::<Result<Vec<()>, String>>() {
+        report.add(
+            "3f. TCP floor",
+            ("n/a".into(), "n/a".into()),
+            "-",
+            format!("the floor object did not start: {e}"),
+        );
+        return None;
+    }
+    report.add(
+        "3f. TCP floor: the library's hooks, same attach path, programs that return at once",
+        percent(&rounds),
+        "-",
+        format!(
+            "{n} connect/accept/close per round; attach path {path}, with the cgroup hook; rounds: {}",
+            rounds_text(&rounds.lost)
+        ),
+    );
+    Some(min_median(&rounds.lost).1)
+}
+
+/// "; floor +2.0 %" (its median), or nothing.
+fn beside_floor(floor: Option<f64>) -> String {
+    floor.map_or_else(String::new, |median| format!("; floor {median:+.1} % (median)"))
+}
+
+/// Figures 3f, 3, 5, 3c, 3d and 3b.
 pub fn run(report: &mut Report, options: &Options) {
     let n = options.tcp_connections;
+    let floor = floor(report, options);
     let original = LibraryRun {
         env: &[],
         dequeue: Dequeue::Original,
@@ -37,9 +83,10 @@ pub fn run(report: &mut Report, options: &Options) {
         percent(&rounds),
         "<= 3 %",
         format!(
-            "{n} connect/accept/close per round, consumer draining; rounds: {}; untraced {:.0} conn/s",
+            "{n} connect/accept/close per round, consumer draining; rounds: {}; untraced {:.0} conn/s{}",
             rounds_text(&rounds.lost),
-            n as f64 / rounds.untraced_secs
+            n as f64 / rounds.untraced_secs,
+            beside_floor(floor)
         ),
     );
     delivery(report, n, &rounds, &counts);
@@ -59,8 +106,9 @@ pub fn run(report: &mut Report, options: &Options) {
         percent(&rounds),
         "<= 3 %",
         format!(
-            "same loop; rounds: {}; last round delivered {received} of {emitted} emitted",
-            rounds_text(&rounds.lost)
+            "same loop; rounds: {}; last round delivered {received} of {emitted} emitted{}",
+            rounds_text(&rounds.lost),
+            beside_floor(floor)
         ),
     );
 
@@ -79,8 +127,9 @@ pub fn run(report: &mut Report, options: &Options) {
         percent(&rounds),
         "<= 1 %",
         format!(
-            "same loop, every connection excluded; rounds: {}; last round delivered {received}",
-            rounds_text(&rounds.lost)
+            "same loop, every connection excluded; rounds: {}; last round delivered {received}{}",
+            rounds_text(&rounds.lost),
+            beside_floor(floor)
         ),
     );
 

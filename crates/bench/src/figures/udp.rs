@@ -7,7 +7,7 @@
 use testkit::udp::UdpEvent;
 
 use crate::consumer::Dequeue;
-use crate::floor::Floor;
+use crate::floor;
 use crate::loops::udp_loop;
 use crate::options::Options;
 use crate::overhead::{LibraryRun, Rounds, interleaved, library};
@@ -77,7 +77,7 @@ pub fn run(report: &mut Report, options: &Options) {
         n,
         &workload,
         || {
-            let floor = Floor::start();
+            let floor = floor::udp::start();
             if let Ok(floor) = &floor {
                 path = floor.attach_path();
             }

@@ -1,11 +1,5 @@
-//! The floor of the UDP figures: what the UDP library's hooks cost before
-//! their bodies do anything. libudpEvent's own BPF object is compiled a
-//! second time with -DUDP_FLOOR (build.rs), where every program returns at
-//! once, and run by the library's own machinery with the library's attach
-//! paths and common programs: the same hooks on the same attach path
-//! (chosen the same way, forced by the same variable), the same cgroup
-//! hooks, ring buffer and polling thread. A separate tiny object would have
-//! to repeat the attach-path list and could drift from it.
+//! The floor of the UDP figures: libudpEvent's object with every program
+//! returning at once (see the parent module).
 
 /// The skeleton of the floor object.
 #[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code)]
@@ -13,17 +7,15 @@ mod skel {
     include!(concat!(env!("OUT_DIR"), "/udp_floor.skel.rs"));
 }
 
-use std::time::Duration;
-
 use interceptor_core::filter::FilterSpec;
 use interceptor_core::prelude::*;
 use interceptor_udp::{UdpEvent, UdpEventEx, UdpTracer};
 use skel::types::udp_config;
 
 /// The UDP library with the floor object.
-pub struct FloorTracer;
+pub struct UdpFloorTracer;
 
-impl Tracer for FloorTracer {
+impl Tracer for UdpFloorTracer {
     type Event = UdpEventEx;
     type Original = UdpEvent;
     type Skeleton = skel::UdpFloorSkelBuilder;
@@ -91,28 +83,9 @@ impl Tracer for FloorTracer {
     }
 }
 
-static FLOOR: Interceptor<FloorTracer> = Interceptor::new();
+static FLOOR: Interceptor<UdpFloorTracer> = Interceptor::new();
 
-/// A running floor session; stopped when dropped.
-pub struct Floor;
-
-impl Floor {
-    /// Loads and attaches the floor object (the environment's settings, as
-    /// AddProbe reads them).
-    pub fn start() -> Result<Self, String> {
-        FLOOR.start();
-        FLOOR.wait_started(Duration::from_secs(20)).map_err(|f| f.message)?;
-        Ok(Self)
-    }
-
-    /// The attach path in use.
-    pub fn attach_path(&self) -> String {
-        testkit::c_text(&FLOOR.stats().attach_path)
-    }
-}
-
-impl Drop for Floor {
-    fn drop(&mut self) {
-        FLOOR.cleanup();
-    }
+/// Starts the UDP floor.
+pub fn start() -> Result<super::Floor<UdpFloorTracer>, String> {
+    super::Floor::start(&FLOOR)
 }
