@@ -368,6 +368,23 @@ macro_rules! encode_filter {
     }};
 }
 
+/// A skeleton's generated `struct filter` type, filled from a spec and a
+/// generation, as the bytes the `filters` map holds: the whole of each
+/// tracer's `encode_filter`.
+#[macro_export]
+macro_rules! filter_map_bytes {
+    ($filter_type:ty, $spec:expr, $generation:expr) => {{
+        let mut filter = <$filter_type>::default();
+        $crate::encode_filter!(filter, $spec, $generation);
+        // SAFETY: the generated #[repr(C)] struct viewed as its bytes, as the
+        // map holds it; bpf/filter.h orders it so that it has no padding.
+        let bytes = unsafe {
+            ::std::slice::from_raw_parts((&raw const filter).cast::<u8>(), ::std::mem::size_of::<$filter_type>())
+        };
+        bytes.to_vec()
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,6 @@ pub use crate::settings::{StartOptions, capacity_from_env, env_text, shown};
 pub use crate::stats::InterceptorStats;
 pub use crate::tracer::{Tracer, TracerConfig};
 pub use crate::{
-    Interceptor, assert_counter_indices, c_api, c_struct, diag, encode_filter, exports, library_exports,
-    write_interceptor_config,
+    Interceptor, assert_counter_indices, c_api, c_struct, diag, encode_filter, exports, filter_map_bytes,
+    interceptor_rodata, library_exports, write_interceptor_config,
 };

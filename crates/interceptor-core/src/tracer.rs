@@ -87,3 +87,19 @@ macro_rules! write_interceptor_config {
         $rodata.interceptor_config.wakeup_batch_bytes = object.wakeup_batch_bytes;
     }};
 }
+
+/// An opened skeleton's `.rodata` with the core's settings written into it
+/// ([`write_interceptor_config!`]), for the library's own settings; or the
+/// error naming its absence.
+#[macro_export]
+macro_rules! interceptor_rodata {
+    ($open:expr, $object:expr) => {
+        match $open.maps.rodata_data.as_deref_mut() {
+            Some(rodata) => {
+                $crate::write_interceptor_config!(rodata, $object);
+                Ok(rodata)
+            }
+            None => Err(String::from("the object has no .rodata")),
+        }
+    };
+}

@@ -49,12 +49,7 @@ impl Tracer for UdpFloorTracer {
         object: &ObjectConfig,
         settings: &udp_config,
     ) -> Result<(), String> {
-        let rodata = open
-            .maps
-            .rodata_data
-            .as_deref_mut()
-            .ok_or("the object has no .rodata")?;
-        write_interceptor_config!(rodata, object);
+        let rodata = interceptor_rodata!(open, object)?;
         rodata.udp_config = *settings;
         Ok(())
     }
@@ -69,17 +64,7 @@ impl Tracer for UdpFloorTracer {
     }
 
     fn encode_filter(spec: &FilterSpec, generation: u32) -> Vec<u8> {
-        let mut filter = skel::types::filter::default();
-        encode_filter!(filter, spec, generation);
-        // SAFETY: the generated #[repr(C)] struct viewed as its bytes, as the
-        // map holds it; bpf/filter.h orders it so that it has no padding.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                (&raw const filter).cast::<u8>(),
-                std::mem::size_of::<skel::types::filter>(),
-            )
-        };
-        bytes.to_vec()
+        filter_map_bytes!(skel::types::filter, spec, generation)
     }
 }
 
