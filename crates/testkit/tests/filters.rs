@@ -34,11 +34,17 @@ const PEER_TARGET: &str = "127.0.0.2";
 const NS_ADDR: &str = "192.0.2.1";
 
 /// One socket of the flows: its name in the cases, and how its events are
-/// recognised (local port and network namespace).
+/// recognised (local port, remote port where it is fixed, network namespace
+/// and family). The remote port matters: two processes' TCP clients may get
+/// the same ephemeral port for connections to different addresses (seen in
+/// the 6.1 matrix cell: this process's client and the peer's shared one).
 #[derive(Debug, Clone)]
 struct Socket {
     name: &'static str,
     port: u16,
+    /// The remote end's port: a TCP connection's; None for UDP sockets,
+    /// whose events carry the peer of their last datagram.
+    rport: Option<u16>,
     netns: u32,
 }
 
@@ -129,11 +135,13 @@ impl TcpListeners {
             sockets.push(Socket {
                 name: leak(flow, "c"),
                 port: c.client_port,
+                rport: Some(c.server_port),
                 netns,
             });
             sockets.push(Socket {
                 name: leak(flow, "s"),
                 port: c.server_port,
+                rport: Some(c.client_port),
                 netns,
             });
         }
@@ -144,11 +152,13 @@ impl TcpListeners {
         sockets.push(Socket {
             name: "ns.c",
             port: c.client_port,
+            rport: Some(c.server_port),
             netns: world.ns.inode(),
         });
         sockets.push(Socket {
             name: "ns.s",
             port: c.server_port,
+            rport: Some(c.client_port),
             netns: world.ns.inode(),
         });
         // The other process connects, sends 10 bytes, reads the byte this
@@ -184,11 +194,13 @@ impl TcpListeners {
         sockets.push(Socket {
             name: "peer.c",
             port: client_port,
+            rport: Some(server_port),
             netns: root,
         });
         sockets.push(Socket {
             name: "peer.s",
             port: server_port,
+            rport: Some(client_port),
             netns: root,
         });
         sockets
@@ -236,11 +248,13 @@ impl UdpReceivers {
             sockets.push(Socket {
                 name: leak(flow, "s"),
                 port: d.sender_port,
+                rport: None,
                 netns,
             });
             sockets.push(Socket {
                 name: leak(flow, "r"),
                 port: d.receiver_port,
+                rport: None,
                 netns,
             });
         }
@@ -251,11 +265,13 @@ impl UdpReceivers {
         sockets.push(Socket {
             name: "ns.s",
             port: d.sender_port,
+            rport: None,
             netns: world.ns.inode(),
         });
         sockets.push(Socket {
             name: "ns.r",
             port: d.receiver_port,
+            rport: None,
             netns: world.ns.inode(),
         });
         let sender = world.spawn_peer(
@@ -282,11 +298,13 @@ impl UdpReceivers {
         sockets.push(Socket {
             name: "peer.s",
             port: from.unwrap().port(),
+            rport: None,
             netns: root,
         });
         sockets.push(Socket {
             name: "peer.r",
             port: world.ports.peer,
+            rport: None,
             netns: root,
         });
         sockets
@@ -309,7 +327,11 @@ fn counted<X: ExtendedEvent>(
             .iter()
             // An IPv4 and an IPv6 socket may have the same ephemeral port.
             .find(|s| {
-                s.port == e.ports().0 && s.netns == e.netns() && s.name.starts_with("local6") == (e.family() == 10)
+                let (local, remote) = e.ports();
+                s.port == local
+                    && s.rport.is_none_or(|rport| rport == remote)
+                    && s.netns == e.netns()
+                    && s.name.starts_with("local6") == (e.family() == 10)
             })
             .map(|s| s.name)
     };
