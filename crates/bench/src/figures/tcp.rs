@@ -29,29 +29,19 @@ fn overhead(options: &Options, run: &LibraryRun<'_>) -> (Rounds, Vec<(u64, Stats
 /// once; its median, if it started, for the figures read against it.
 fn floor(report: &mut Report, options: &Options) -> Option<f64> {
     let n = options.tcp_connections;
-    let mut path = String::new();
-    let (rounds, started) = interleaved(
-        options.rounds,
-        n,
-        &|| tcp_loop(n),
-        || {
-            let floor = floor::tcp::start();
-            if let Ok(floor) = &floor {
-                path = floor.attach_path();
-            }
-            floor
-        },
-        |floor| floor.map(drop),
-    );
-    if let Err(e) = started.into_iter().collect::<Result<Vec<()>, String>>() {
-        report.add(
-            "3f. TCP floor",
-            ("n/a".into(), "n/a".into()),
-            "-",
-            format!("the floor object did not start: {e}"),
-        );
-        return None;
-    }
+    let (rounds, started) = floor::measure(options.rounds, n, &|| tcp_loop(n), floor::tcp::start);
+    let path = match started {
+        Ok(path) => path,
+        Err(e) => {
+            report.add(
+                "3f. TCP floor",
+                ("n/a".into(), "n/a".into()),
+                "-",
+                format!("the floor object did not start: {e}"),
+            );
+            return None;
+        }
+    };
     report.add(
         "3f. TCP floor: the library's hooks, same attach path, programs that return at once",
         percent(&rounds),

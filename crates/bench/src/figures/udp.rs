@@ -71,22 +71,9 @@ pub fn run(report: &mut Report, options: &Options) {
     let mut references = Vec::new();
 
     // The floor.
-    let mut path = String::new();
-    let (rounds, started) = interleaved(
-        options.rounds,
-        n,
-        &workload,
-        || {
-            let floor = floor::udp::start();
-            if let Ok(floor) = &floor {
-                path = floor.attach_path();
-            }
-            floor
-        },
-        |floor| floor.map(drop),
-    );
-    match started.into_iter().collect::<Result<Vec<()>, String>>() {
-        Ok(_) => {
+    let (rounds, started) = floor::measure(options.rounds, n, &workload, floor::udp::start);
+    match started {
+        Ok(path) => {
             report.add(
                 "4f. UDP floor: the library's hooks, same attach path, programs that return at once",
                 percent_and_ns(&rounds, "pair"),

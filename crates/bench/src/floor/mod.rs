@@ -14,6 +14,35 @@ use std::time::Duration;
 
 use interceptor_core::prelude::*;
 
+use crate::overhead::{Rounds, interleaved};
+
+/// A floor traced around `workload` (method 3, `rounds` rounds of `ops`
+/// operations): the rounds, and the attach path it ran on, or why it did not
+/// start.
+pub fn measure<T: Tracer + 'static>(
+    rounds: usize,
+    ops: usize,
+    workload: &dyn Fn() -> Duration,
+    start: fn() -> Result<Floor<T>, String>,
+) -> (Rounds, Result<String, String>) {
+    let mut path = String::new();
+    let (rounds, started) = interleaved(
+        rounds,
+        ops,
+        workload,
+        || {
+            let floor = start();
+            if let Ok(floor) = &floor {
+                path = floor.attach_path();
+            }
+            floor
+        },
+        |floor| floor.map(drop),
+    );
+    let started = started.into_iter().collect::<Result<Vec<()>, String>>();
+    (rounds, started.map(|_| path))
+}
+
 /// A running floor session; stopped when dropped.
 pub struct Floor<T: Tracer + 'static> {
     interceptor: &'static Interceptor<T>,
