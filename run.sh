@@ -292,6 +292,25 @@ soak_failures() {
     ' "$1"
 }
 
+# The tests and the benchmark share the kernel's hooks and see the whole
+# host's traffic: a filter test that lets everything through loses its own
+# events to a benchmark's datagram flood (the queue sheds the oldest). So one
+# such run at a time; the next waits for the lock, held by flock(1) until the
+# run ends (-o: not inherited by the processes the run starts).
+RUN_LOCK=/var/lock/ebpf-interceptor-tests.lock
+one_at_a_time() {
+    [ "${EBPF_INTERCEPTOR_RUN_LOCK_HELD:-}" = "$RUN_LOCK" ] && return 0
+    export EBPF_INTERCEPTOR_RUN_LOCK_HELD=$RUN_LOCK
+    if ! flock -n "$RUN_LOCK" true; then
+        log "another test or benchmark run holds $RUN_LOCK: waiting for it to end"
+    fi
+    exec flock -o "$RUN_LOCK" "$0" "$@"
+}
+
+case "${1:-}" in
+    test | bench | soak | matrix | python-tests | dotnet-tests) one_at_a_time "$@" ;;
+esac
+
 case "${1:-}" in
     monitor) monitor ;;
     test) run_tests ;;

@@ -234,12 +234,7 @@ impl<X: ExtendedEvent> Extended<X> {
     /// queued (events of traffic that has ended are all there, so an extra
     /// one would be among them).
     pub fn collect_emitted(&self, filter: impl Fn(&X) -> bool) -> Vec<X> {
-        wait_caught_up(|| {
-            let mut stats = Stats::default();
-            // SAFETY: a valid pointer to one stats struct.
-            assert_eq!(unsafe { (self.get_stats)(&raw mut stats) }, 0);
-            stats
-        });
+        wait_caught_up(|| self.stats());
         let mut events = Vec::new();
         while let (GOT_EVENT, event) = self.dequeue(Duration::ZERO) {
             if filter(&event) {
@@ -247,6 +242,14 @@ impl<X: ExtendedEvent> Extended<X> {
             }
         }
         events
+    }
+
+    /// `*_GetStats`: the session's counters.
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats::default();
+        // SAFETY: a valid pointer to one stats struct.
+        assert_eq!(unsafe { (self.get_stats)(&raw mut stats) }, 0);
+        stats
     }
 
     /// `*_SetFilter`: its result.

@@ -45,6 +45,13 @@ impl Stats {
         emitted == self.taken()
     }
 
+    /// Events that never reached a consumer: shed from a full queue, lost
+    /// in the kernel (full ring) or not recorded (full socket map).
+    pub fn missed(&self) -> u64 {
+        let (shed, lost, map_full) = (self.shed, self.lost, self.map_full);
+        shed + lost + map_full
+    }
+
     /// Transport in use.
     pub fn transport(&self) -> String {
         let field = self.transport;
