@@ -112,6 +112,8 @@ pub trait ExtendedEvent: Copy + Send + 'static {
     fn kind(&self) -> u32;
     /// The socket's address family (AF_INET 2, AF_INET6 10).
     fn family(&self) -> u16;
+    /// The owner's pid (tgid).
+    fn pid(&self) -> u32;
 }
 
 macro_rules! extended_event {
@@ -140,6 +142,10 @@ macro_rules! extended_event {
 
             fn family(&self) -> u16 {
                 self.family as u16
+            }
+
+            fn pid(&self) -> u32 {
+                self.pid
             }
         }
 

@@ -34,10 +34,13 @@ const PEER_TARGET: &str = "127.0.0.2";
 const NS_ADDR: &str = "192.0.2.1";
 
 /// One socket of the flows: its name in the cases, and how its events are
-/// recognised (local port, remote port where it is fixed, network namespace
-/// and family). The remote port matters: two processes' TCP clients may get
-/// the same ephemeral port for connections to different addresses (seen in
-/// the 6.1 matrix cell: this process's client and the peer's shared one).
+/// recognised (local port, remote port where it is fixed, owner where it is
+/// known, network namespace and family). Two processes' sockets may have the
+/// same local port: TCP clients connecting to different addresses (seen in
+/// the 6.1 matrix cell: this process's client and the peer's shared one),
+/// and a UDP sender autobound to the port a socket closed earlier in the
+/// case had (seen under load: the peer's sender took local4.r's port and
+/// was counted as local4.r).
 #[derive(Debug, Clone)]
 struct Socket {
     name: &'static str,
@@ -45,6 +48,8 @@ struct Socket {
     /// The remote end's port: a TCP connection's; None for UDP sockets,
     /// whose events carry the peer of their last datagram.
     rport: Option<u16>,
+    /// The owner's pid: UDP's; None for TCP sockets, named by both ports.
+    pid: Option<u32>,
     netns: u32,
 }
 
@@ -136,12 +141,14 @@ impl TcpListeners {
                 name: leak(flow, "c"),
                 port: c.client_port,
                 rport: Some(c.server_port),
+                pid: None,
                 netns,
             });
             sockets.push(Socket {
                 name: leak(flow, "s"),
                 port: c.server_port,
                 rport: Some(c.client_port),
+                pid: None,
                 netns,
             });
         }
@@ -153,12 +160,14 @@ impl TcpListeners {
             name: "ns.c",
             port: c.client_port,
             rport: Some(c.server_port),
+            pid: None,
             netns: world.ns.inode(),
         });
         sockets.push(Socket {
             name: "ns.s",
             port: c.server_port,
             rport: Some(c.client_port),
+            pid: None,
             netns: world.ns.inode(),
         });
         // The other process connects, sends 10 bytes, reads the byte this
@@ -195,12 +204,14 @@ impl TcpListeners {
             name: "peer.c",
             port: client_port,
             rport: Some(server_port),
+            pid: None,
             netns: root,
         });
         sockets.push(Socket {
             name: "peer.s",
             port: server_port,
             rport: Some(client_port),
+            pid: None,
             netns: root,
         });
         sockets
@@ -242,38 +253,26 @@ impl UdpReceivers {
 
     fn run(self, world: &World) -> Vec<Socket> {
         let root = netns_inode();
+        let this = std::process::id();
+        let socket = |name, port, pid, netns| Socket {
+            name,
+            port,
+            rport: None,
+            pid: Some(pid),
+            netns,
+        };
         let mut sockets = Vec::new();
         for (flow, receiver, netns) in [("local4", self.local4, root), ("local6", self.local6, root)] {
             let d = datagrams(receiver, DATAGRAMS, 100);
-            sockets.push(Socket {
-                name: leak(flow, "s"),
-                port: d.sender_port,
-                rport: None,
-                netns,
-            });
-            sockets.push(Socket {
-                name: leak(flow, "r"),
-                port: d.receiver_port,
-                rport: None,
-                netns,
-            });
+            sockets.push(socket(leak(flow, "s"), d.sender_port, this, netns));
+            sockets.push(socket(leak(flow, "r"), d.receiver_port, this, netns));
         }
         let d = {
             let _inside = world.ns.enter();
             datagrams(self.ns, DATAGRAMS, 100)
         };
-        sockets.push(Socket {
-            name: "ns.s",
-            port: d.sender_port,
-            rport: None,
-            netns: world.ns.inode(),
-        });
-        sockets.push(Socket {
-            name: "ns.r",
-            port: d.receiver_port,
-            rport: None,
-            netns: world.ns.inode(),
-        });
+        sockets.push(socket("ns.s", d.sender_port, this, world.ns.inode()));
+        sockets.push(socket("ns.r", d.receiver_port, this, world.ns.inode()));
         let sender = world.spawn_peer(
             "udp-sender",
             &[
@@ -293,20 +292,11 @@ impl UdpReceivers {
             assert_eq!(n, 100);
             from = Some(source);
         }
+        let sender_pid = sender.pid;
         sender.finish();
         drop(self.peer);
-        sockets.push(Socket {
-            name: "peer.s",
-            port: from.unwrap().port(),
-            rport: None,
-            netns: root,
-        });
-        sockets.push(Socket {
-            name: "peer.r",
-            port: world.ports.peer,
-            rport: None,
-            netns: root,
-        });
+        sockets.push(socket("peer.s", from.unwrap().port(), sender_pid, root));
+        sockets.push(socket("peer.r", world.ports.peer, this, root));
         sockets
     }
 }
@@ -330,6 +320,7 @@ fn counted<X: ExtendedEvent>(
                 let (local, remote) = e.ports();
                 s.port == local
                     && s.rport.is_none_or(|rport| rport == remote)
+                    && s.pid.is_none_or(|pid| pid == e.pid())
                     && s.netns == e.netns()
                     && s.name.starts_with("local6") == (e.family() == 10)
             })
