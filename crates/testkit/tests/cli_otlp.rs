@@ -17,9 +17,15 @@ use testkit::peers::{NOBODY, UdpExchange, run_udp_exchange};
 
 const ARRIVAL: Duration = Duration::from_secs(20);
 
+/// Whether a record is of one of the connection's two sockets (client and
+/// server port), named by both ports: the exchanges of a test run one after
+/// the other, and a later one's server or client may get a port an earlier
+/// one's had (a server's port is free again once its socket has closed; a
+/// client's TIME_WAIT holds its port only for the same remote end).
 fn of_ports(record: &Record, ports: (u16, u16)) -> bool {
     let local = record.int("network.local.port") as u16;
-    local == ports.0 || local == ports.1
+    let peer = record.int("network.peer.port") as u16;
+    (local, peer) == ports || (peer, local) == ports
 }
 
 fn tcp_ports(report: &TcpReport) -> (u16, u16) {
@@ -153,9 +159,15 @@ fn records_arrive_with_exact_attributes_while_json_is_printed() {
         (udp.sender_port, udp.sender_pid, "udpsnd", 400, 300, 2, 3),
         (udp.receiver_port, udp.receiver_pid, "udprcv", 300, 400, 3, 2),
     ] {
+        // TCP and UDP have separate port spaces: a TCP socket above may
+        // have had this port number too.
         let close = records
             .iter()
-            .find(|r| r.str("ebpf_interceptor.kind") == "close" && r.int("network.local.port") == i64::from(port))
+            .find(|r| {
+                r.str("network.transport") == "udp"
+                    && r.str("ebpf_interceptor.kind") == "close"
+                    && r.int("network.local.port") == i64::from(port)
+            })
             .unwrap_or_else(|| panic!("no UDP close of port {port}"));
         assert_eq!(
             (

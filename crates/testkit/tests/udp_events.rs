@@ -132,14 +132,17 @@ fn receiver_wants(x: &UdpExchange, s: &Sides, r: &UdpReport) -> Vec<Want> {
     wants
 }
 
-/// The events of several local ports, all expected ones and nothing more,
-/// each port's in arrival order.
-fn events_by_port(lib: &UdpLibrary, ports: &[(u16, usize)]) -> Vec<Vec<UdpEvent>> {
-    let total = ports.iter().map(|(_, n)| n).sum();
-    let all = lib.collect_exactly(|e| ports.iter().any(|(p, _)| e.SPT == *p), total, EVENT_WAIT);
-    ports
+/// The events of several sockets, named by local port and owner's pid, all
+/// expected ones and nothing more, each socket's in arrival order. The pid
+/// matters: a sender that closed before the next one was created freed its
+/// autobound port, which the next process's sender may get.
+fn events_by_socket(lib: &UdpLibrary, sockets: &[(u16, u32, usize)]) -> Vec<Vec<UdpEvent>> {
+    let total = sockets.iter().map(|(_, _, n)| n).sum();
+    let of = |e: &UdpEvent, port: u16, pid: u32| e.SPT == port && e.pid == pid;
+    let all = lib.collect_exactly(|e| sockets.iter().any(|&(p, pid, _)| of(e, p, pid)), total, EVENT_WAIT);
+    sockets
         .iter()
-        .map(|(port, _)| all.iter().copied().filter(|e| e.SPT == *port).collect())
+        .map(|&(port, pid, _)| all.iter().copied().filter(|e| of(e, port, pid)).collect())
         .collect()
 }
 
@@ -330,15 +333,17 @@ fn several_sockets_in_one_process() {
     peer.release();
     peer.expect("CLOSED");
     peer.finish();
-    let expected: Vec<(u16, usize)> = pairs
+    let expected: Vec<(u16, u32, usize)> = pairs
         .iter()
-        .flat_map(|&(index, sender_port, receiver_port)| [(sender_port, index + 3), (receiver_port, index + 3)])
+        .flat_map(|&(index, sender_port, receiver_port)| {
+            [(sender_port, pid, index + 3), (receiver_port, pid, index + 3)]
+        })
         .collect();
-    let mut by_port = events_by_port(&lib, &expected).into_iter();
+    let mut by_socket = events_by_socket(&lib, &expected).into_iter();
     for (index, _sender_port, receiver_port) in pairs {
         let datagrams = 2 + index;
-        let sender = by_port.next().unwrap_or_default();
-        let receiver = by_port.next().unwrap_or_default();
+        let sender = by_socket.next().unwrap_or_default();
+        let receiver = by_socket.next().unwrap_or_default();
         assert_eq!(sender.len(), datagrams + 1, "{sender:#?}");
         assert_eq!(receiver.len(), datagrams + 1, "{receiver:#?}");
         for (i, event) in sender.iter().enumerate() {
@@ -395,15 +400,17 @@ fn senders_across_processes() {
         })
         .collect();
     receiver.expect("CLOSED");
-    let mut expected: Vec<(u16, usize)> = senders
+    // The first sender closed before the second was created: the second
+    // may have been autobound to the same port.
+    let mut expected: Vec<(u16, u32, usize)> = senders
         .iter()
         .zip([3, 4])
-        .map(|((_, local, _), n)| (*local, n))
+        .map(|((sender, local, _), n)| (*local, sender.pid, n))
         .collect();
-    expected.push((port as u16, 6));
-    let mut by_port = events_by_port(&lib, &expected).into_iter();
+    expected.push((port as u16, receiver.pid, 6));
+    let mut by_socket = events_by_socket(&lib, &expected).into_iter();
     for ((sender, _local, uid), (comm, count)) in senders.into_iter().zip([("udpone", 2u32), ("udptwo", 3)]) {
-        let events = by_port.next().unwrap_or_default();
+        let events = by_socket.next().unwrap_or_default();
         assert_eq!(events.len(), count as usize + 1, "{events:#?}");
         let last = events[events.len() - 1];
         assert_eq!(last.totals(), (10 * u64::from(count), count, 0, 0));
@@ -416,7 +423,7 @@ fn senders_across_processes() {
         }
         sender.finish();
     }
-    let received = by_port.next().unwrap_or_default();
+    let received = by_socket.next().unwrap_or_default();
     assert_eq!(received.len(), 6, "{received:#?}");
     assert_eq!(received[5].totals(), (0, 0, 50, 5));
     receiver.finish();
@@ -483,12 +490,13 @@ fn peeking_does_not_count() {
 fn failed_sends_do_not_count() {
     let lib = UdpLibrary::load();
     let _session = lib.start();
-    // A port nobody listens on: bind one, note it, close it.
-    let closed_port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nobody listens on at 127.0.0.1, held at 127.0.0.2 until the
+    // sender is done: datagrams to 127.0.0.1 never reach the holder, and the
+    // sender, autobound to the wildcard address, cannot take the port (a
+    // socket closed before the sender exists would free it, and a sender
+    // autobound to it would be sending to itself: nothing refused).
+    let holder = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    let closed_port = holder.local_addr().unwrap().port();
     let mut sender = Peer::spawn(
         NETPEER,
         "udp-sender",
@@ -506,6 +514,7 @@ fn failed_sends_do_not_count() {
     let (local, ok) = (Peer::number(&sent, "local_port") as u16, Peer::number(&sent, "ok"));
     sender.expect("CLOSED");
     sender.finish();
+    drop(holder);
     assert_eq!(ok, 2, "sent, refused, sent, refused");
     let events = lib.collect_exactly(|e| e.SPT == local, 3, EVENT_WAIT);
     lib.cleanup();
