@@ -107,36 +107,48 @@ struct TcpListeners {
     local6: TcpListener,
     peer: TcpListener,
     ns: TcpListener,
+    /// local4's and local6's ports, held in the namespace (see bound_apart).
+    _reserved: [TcpListener; 2],
 }
 
 impl TcpListeners {
     fn bind(world: &mut World) -> Self {
-        let ns = {
-            let _inside = world.ns.enter();
-            TcpListener::bind((NS_ADDR, 0)).unwrap()
-        };
-        let listeners = Self {
-            local4: TcpListener::bind("127.0.0.1:0").unwrap(),
-            local6: TcpListener::bind("[::1]:0").unwrap(),
-            peer: TcpListener::bind((PEER_TARGET, 0)).unwrap(),
-            ns,
-        };
         let port = |l: &TcpListener| l.local_addr().unwrap().port();
-        world.ports = Ports {
-            local4: port(&listeners.local4),
-            local6: port(&listeners.local6),
-            peer: port(&listeners.peer),
-            ns: port(&listeners.ns),
+        let local4 = TcpListener::bind("127.0.0.1:0").unwrap();
+        let local6 = bound_apart(&[port(&local4)], || TcpListener::bind("[::1]:0"), port);
+        let peer = bound_apart(
+            &[port(&local4), port(&local6)],
+            || TcpListener::bind((PEER_TARGET, 0)),
+            port,
+        );
+        let (ns, reserved) = {
+            let _inside = world.ns.enter();
+            let reserved = [port(&local4), port(&local6)].map(|p| TcpListener::bind(("::", p)).unwrap());
+            (TcpListener::bind((NS_ADDR, 0)).unwrap(), reserved)
         };
-        listeners
+        world.ports = Ports {
+            local4: port(&local4),
+            local6: port(&local6),
+            peer: port(&peer),
+            ns: port(&ns),
+        };
+        Self {
+            local4,
+            local6,
+            peer,
+            ns,
+            _reserved: reserved,
+        }
     }
 
     /// Every flow, one after the other; each socket closed when it returns.
     fn run(self, world: &World) -> Vec<Socket> {
         let root = netns_inode();
         let mut sockets = Vec::new();
-        for (flow, listener, netns) in [("local4", self.local4, root), ("local6", self.local6, root)] {
-            let c = exchange_on(listener, 100, 200);
+        // The listeners stay open until every flow of the case has run
+        // (clones go to the flows): see bound_apart.
+        for (flow, listener, netns) in [("local4", &self.local4, root), ("local6", &self.local6, root)] {
+            let c = exchange_on(listener.try_clone().unwrap(), 100, 200);
             sockets.push(Socket {
                 name: leak(flow, "c"),
                 port: c.client_port,
@@ -154,7 +166,7 @@ impl TcpListeners {
         }
         let c = {
             let _inside = world.ns.enter();
-            exchange_on(self.ns, 100, 200)
+            exchange_on(self.ns.try_clone().unwrap(), 100, 200)
         };
         sockets.push(Socket {
             name: "ns.c",
@@ -224,6 +236,8 @@ struct UdpReceivers {
     local6: UdpSocket,
     peer: UdpSocket,
     ns: UdpSocket,
+    /// local4's and local6's ports, held in the namespace (see bound_apart).
+    _reserved: [UdpSocket; 2],
 }
 
 /// Datagrams per UDP flow; each UDP socket reports them and its close.
@@ -231,24 +245,32 @@ const DATAGRAMS: usize = 2;
 
 impl UdpReceivers {
     fn bind(world: &mut World) -> Self {
-        let ns = {
-            let _inside = world.ns.enter();
-            UdpSocket::bind((NS_ADDR, 0)).unwrap()
-        };
-        let receivers = Self {
-            local4: UdpSocket::bind("127.0.0.1:0").unwrap(),
-            local6: UdpSocket::bind("[::1]:0").unwrap(),
-            peer: UdpSocket::bind((PEER_TARGET, 0)).unwrap(),
-            ns,
-        };
         let port = |s: &UdpSocket| s.local_addr().unwrap().port();
-        world.ports = Ports {
-            local4: port(&receivers.local4),
-            local6: port(&receivers.local6),
-            peer: port(&receivers.peer),
-            ns: port(&receivers.ns),
+        let local4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local6 = bound_apart(&[port(&local4)], || UdpSocket::bind("[::1]:0"), port);
+        let peer = bound_apart(
+            &[port(&local4), port(&local6)],
+            || UdpSocket::bind((PEER_TARGET, 0)),
+            port,
+        );
+        let (ns, reserved) = {
+            let _inside = world.ns.enter();
+            let reserved = [port(&local4), port(&local6)].map(|p| UdpSocket::bind(("::", p)).unwrap());
+            (UdpSocket::bind((NS_ADDR, 0)).unwrap(), reserved)
         };
-        receivers
+        world.ports = Ports {
+            local4: port(&local4),
+            local6: port(&local6),
+            peer: port(&peer),
+            ns: port(&ns),
+        };
+        Self {
+            local4,
+            local6,
+            peer,
+            ns,
+            _reserved: reserved,
+        }
     }
 
     fn run(self, world: &World) -> Vec<Socket> {
@@ -262,14 +284,17 @@ impl UdpReceivers {
             netns,
         };
         let mut sockets = Vec::new();
-        for (flow, receiver, netns) in [("local4", self.local4, root), ("local6", self.local6, root)] {
-            let d = datagrams(receiver, DATAGRAMS, 100);
+        // The receivers stay open until every flow of the case has run
+        // (clones go to the flows; a receiver reports its close when the
+        // last is dropped, at the end): see bound_apart.
+        for (flow, receiver, netns) in [("local4", &self.local4, root), ("local6", &self.local6, root)] {
+            let d = datagrams(receiver.try_clone().unwrap(), DATAGRAMS, 100);
             sockets.push(socket(leak(flow, "s"), d.sender_port, this, netns));
             sockets.push(socket(leak(flow, "r"), d.receiver_port, this, netns));
         }
         let d = {
             let _inside = world.ns.enter();
-            datagrams(self.ns, DATAGRAMS, 100)
+            datagrams(self.ns.try_clone().unwrap(), DATAGRAMS, 100)
         };
         sockets.push(socket("ns.s", d.sender_port, this, world.ns.inode()));
         sockets.push(socket("ns.r", d.receiver_port, this, world.ns.inode()));
@@ -298,6 +323,32 @@ impl UdpReceivers {
         sockets.push(socket("peer.s", from.unwrap().port(), sender_pid, root));
         sockets.push(socket("peer.r", world.ports.peer, this, root));
         sockets
+    }
+}
+
+/*
+ * The cases name which sockets report by their ports (`port=`, `lport=`,
+ * `rport=` with local4's and local6's), so no other socket of a case may
+ * have one of those port numbers. A port is one per address and namespace:
+ * - local6 and peer, bound to other addresses, and the namespace, another
+ *   port space, could get local4's number; and a socket made later in the
+ *   case could get the port of one closed earlier in it (seen in the 5.10
+ *   matrix cell: ns.r had local4.r's port, and `lport=` let both through).
+ * So local6 and peer are bound apart from the ports before them; in the
+ *   namespace, local4's and local6's ports are held by dual-stack wildcard
+ *   sockets, which no socket made there can share (nor the namespace's own
+ *   receiver); and in this namespace the receivers and listeners stay open
+ *   until the case's flows have run, so no autobind there takes them.
+ */
+fn bound_apart<S>(taken: &[u16], bind: impl Fn() -> std::io::Result<S>, port: impl Fn(&S) -> u16) -> S {
+    // Rejected sockets are held until the end, so each try gets another port.
+    let mut rejected = Vec::new();
+    loop {
+        let socket = bind().unwrap();
+        if !taken.contains(&port(&socket)) {
+            return socket;
+        }
+        rejected.push(socket);
     }
 }
 
