@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -25,8 +25,18 @@ pub fn version() -> String {
     .to_owned()
 }
 
+/// How long bpftrace may take to attach its probes (~1 s on the host; it
+/// parses the kernel's BTF first, which TCG emulates slowly).
+pub const ATTACH_LIMIT: Duration = Duration::from_secs(180);
+
 /// What a figure says when bpftrace could not run.
-pub const NOT_STARTED: &str = "bpftrace did not start (is Debian's bpftrace installed? ./run.sh bench installs it)";
+pub fn not_started() -> String {
+    format!(
+        "bpftrace did not start, or did not attach its probes within {} s \
+         (is Debian's bpftrace installed? ./run.sh bench installs it)",
+        ATTACH_LIMIT.as_secs()
+    )
+}
 
 /// A running bpftrace.
 pub struct Bpftrace {
@@ -37,7 +47,9 @@ pub struct Bpftrace {
 
 impl Bpftrace {
     /// Starts `bpftrace script` and returns once its probes are attached,
-    /// or `None` if it does not get there.
+    /// or `None` if it does not get there within [`ATTACH_LIMIT`] (it is
+    /// then ended: a bpftrace stuck before attaching, as seen in the 6.1
+    /// VM under TCG, must not hang the benchmark).
     pub fn start(script: &str) -> Option<Self> {
         // Unbuffered: with a pipe as stdout bpftrace buffers fully, and
         // its "Attaching" line would only come at exit.
@@ -48,22 +60,26 @@ impl Bpftrace {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let mut stdout = BufReader::new(child.stdout.take()?);
-        let mut first = String::new();
-        stdout.read_line(&mut first).ok()?;
-        if !first.starts_with("Attaching") {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
+        let stdout = BufReader::new(child.stdout.take()?);
         let lines = Arc::new(Mutex::new(Vec::new()));
         let collected = Arc::clone(&lines);
+        let (first_line, attached) = mpsc::channel();
         let reader = thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
+            let mut lines = stdout.lines().map_while(Result::ok);
+            let _ = first_line.send(lines.next().unwrap_or_default());
+            for line in lines {
                 collected.lock().unwrap_or_else(PoisonError::into_inner).push(line);
             }
         });
-        Some(Self { child, lines, reader })
+        match attached.recv_timeout(ATTACH_LIMIT) {
+            Ok(first) if first.starts_with("Attaching") => Some(Self { child, lines, reader }),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = reader.join();
+                None
+            }
+        }
     }
 
     /// Stops it (SIGINT: it detaches and prints its maps) and returns every

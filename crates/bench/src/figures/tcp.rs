@@ -196,7 +196,7 @@ pub fn peer(report: &mut Report, options: &Options) {
             "7. Peer: bpftrace tcplife-equivalent (bench/tcplife.bt)",
             ("n/a".into(), "n/a".into()),
             "-",
-            peers::NOT_STARTED.into(),
+            peers::not_started(),
         );
         return;
     };

@@ -134,7 +134,7 @@ pub fn run(report: &mut Report, options: &Options) {
             "4p. UDP peer: bpftrace per-socket counters (bench/udp_socket_counters.bt)",
             ("n/a".into(), "n/a".into()),
             "-",
-            peers::NOT_STARTED.into(),
+            peers::not_started(),
         ),
     }
 
