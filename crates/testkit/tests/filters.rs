@@ -101,30 +101,28 @@ impl World {
     }
 }
 
-/// TCP flows on listeners bound beforehand.
-struct TcpListeners {
-    local4: TcpListener,
-    local6: TcpListener,
-    peer: TcpListener,
-    ns: TcpListener,
+/// A case's receiving sockets, bound before its filter is set (so that the
+/// filter can name their ports): TCP listeners or UDP receivers.
+struct Bound<S> {
+    local4: S,
+    local6: S,
+    peer: S,
+    ns: S,
     /// local4's and local6's ports, held in the namespace (see bound_apart).
-    _reserved: [TcpListener; 2],
+    _reserved: [S; 2],
 }
 
-impl TcpListeners {
-    fn bind(world: &mut World) -> Self {
-        let port = |l: &TcpListener| l.local_addr().unwrap().port();
-        let local4 = TcpListener::bind("127.0.0.1:0").unwrap();
-        let local6 = bound_apart(&[port(&local4)], || TcpListener::bind("[::1]:0"), port);
-        let peer = bound_apart(
-            &[port(&local4), port(&local6)],
-            || TcpListener::bind((PEER_TARGET, 0)),
-            port,
-        );
+impl<S> Bound<S> {
+    /// Binds the four with `bind`, apart as bound_apart says, and records
+    /// their ports in the world.
+    fn new(world: &mut World, bind: impl Fn((&str, u16)) -> std::io::Result<S>, port: impl Fn(&S) -> u16) -> Self {
+        let local4 = bind(("127.0.0.1", 0)).unwrap();
+        let local6 = bound_apart(&[port(&local4)], || bind(("::1", 0)), &port);
+        let peer = bound_apart(&[port(&local4), port(&local6)], || bind((PEER_TARGET, 0)), &port);
         let (ns, reserved) = {
             let _inside = world.ns.enter();
-            let reserved = [port(&local4), port(&local6)].map(|p| TcpListener::bind(("::", p)).unwrap());
-            (TcpListener::bind((NS_ADDR, 0)).unwrap(), reserved)
+            let reserved = [port(&local4), port(&local6)].map(|p| bind(("::", p)).unwrap());
+            (bind((NS_ADDR, 0)).unwrap(), reserved)
         };
         world.ports = Ports {
             local4: port(&local4),
@@ -139,6 +137,15 @@ impl TcpListeners {
             ns,
             _reserved: reserved,
         }
+    }
+}
+
+/// TCP flows on listeners bound beforehand.
+type TcpListeners = Bound<TcpListener>;
+
+impl TcpListeners {
+    fn bind(world: &mut World) -> Self {
+        Self::new(world, |a| TcpListener::bind(a), |l| l.local_addr().unwrap().port())
     }
 
     /// Every flow, one after the other; each socket closed when it returns.
@@ -231,46 +238,14 @@ impl TcpListeners {
 }
 
 /// UDP flows on receivers bound beforehand.
-struct UdpReceivers {
-    local4: UdpSocket,
-    local6: UdpSocket,
-    peer: UdpSocket,
-    ns: UdpSocket,
-    /// local4's and local6's ports, held in the namespace (see bound_apart).
-    _reserved: [UdpSocket; 2],
-}
+type UdpReceivers = Bound<UdpSocket>;
 
 /// Datagrams per UDP flow; each UDP socket reports them and its close.
 const DATAGRAMS: usize = 2;
 
 impl UdpReceivers {
     fn bind(world: &mut World) -> Self {
-        let port = |s: &UdpSocket| s.local_addr().unwrap().port();
-        let local4 = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let local6 = bound_apart(&[port(&local4)], || UdpSocket::bind("[::1]:0"), port);
-        let peer = bound_apart(
-            &[port(&local4), port(&local6)],
-            || UdpSocket::bind((PEER_TARGET, 0)),
-            port,
-        );
-        let (ns, reserved) = {
-            let _inside = world.ns.enter();
-            let reserved = [port(&local4), port(&local6)].map(|p| UdpSocket::bind(("::", p)).unwrap());
-            (UdpSocket::bind((NS_ADDR, 0)).unwrap(), reserved)
-        };
-        world.ports = Ports {
-            local4: port(&local4),
-            local6: port(&local6),
-            peer: port(&peer),
-            ns: port(&ns),
-        };
-        Self {
-            local4,
-            local6,
-            peer,
-            ns,
-            _reserved: reserved,
-        }
+        Self::new(world, |a| UdpSocket::bind(a), |s| s.local_addr().unwrap().port())
     }
 
     fn run(self, world: &World) -> Vec<Socket> {
@@ -340,7 +315,7 @@ impl UdpReceivers {
  *   receiver); and in this namespace the receivers and listeners stay open
  *   until the case's flows have run, so no autobind there takes them.
  */
-fn bound_apart<S>(taken: &[u16], bind: impl Fn() -> std::io::Result<S>, port: impl Fn(&S) -> u16) -> S {
+fn bound_apart<S>(taken: &[u16], bind: impl Fn() -> std::io::Result<S>, port: &impl Fn(&S) -> u16) -> S {
     // Rejected sockets are held until the end, so each try gets another port.
     let mut rejected = Vec::new();
     loop {
