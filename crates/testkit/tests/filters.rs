@@ -156,39 +156,15 @@ impl TcpListeners {
         // (clones go to the flows): see bound_apart.
         for (flow, listener, netns) in [("local4", &self.local4, root), ("local6", &self.local6, root)] {
             let c = exchange_on(listener.try_clone().unwrap(), 100, 200);
-            sockets.push(Socket {
-                name: leak(flow, "c"),
-                port: c.client_port,
-                rport: Some(c.server_port),
-                pid: None,
-                netns,
-            });
-            sockets.push(Socket {
-                name: leak(flow, "s"),
-                port: c.server_port,
-                rport: Some(c.client_port),
-                pid: None,
-                netns,
-            });
+            sockets.push(Socket::tcp(leak(flow, "c"), c.client_port, c.server_port, netns));
+            sockets.push(Socket::tcp(leak(flow, "s"), c.server_port, c.client_port, netns));
         }
         let c = {
             let _inside = world.ns.enter();
             exchange_on(self.ns.try_clone().unwrap(), 100, 200)
         };
-        sockets.push(Socket {
-            name: "ns.c",
-            port: c.client_port,
-            rport: Some(c.server_port),
-            pid: None,
-            netns: world.ns.inode(),
-        });
-        sockets.push(Socket {
-            name: "ns.s",
-            port: c.server_port,
-            rport: Some(c.client_port),
-            pid: None,
-            netns: world.ns.inode(),
-        });
+        sockets.push(Socket::tcp("ns.c", c.client_port, c.server_port, world.ns.inode()));
+        sockets.push(Socket::tcp("ns.s", c.server_port, c.client_port, world.ns.inode()));
         // The other process connects, sends 10 bytes, reads the byte this
         // process's server side sends once accept() has returned, and
         // resets; the server side reads the 10 bytes, then sees the reset.
@@ -219,20 +195,8 @@ impl TcpListeners {
             .unwrap();
         client.finish();
         let client_port = server.join().unwrap();
-        sockets.push(Socket {
-            name: "peer.c",
-            port: client_port,
-            rport: Some(server_port),
-            pid: None,
-            netns: root,
-        });
-        sockets.push(Socket {
-            name: "peer.s",
-            port: server_port,
-            rport: Some(client_port),
-            pid: None,
-            netns: root,
-        });
+        sockets.push(Socket::tcp("peer.c", client_port, server_port, root));
+        sockets.push(Socket::tcp("peer.s", server_port, client_port, root));
         sockets
     }
 }
@@ -324,6 +288,19 @@ fn bound_apart<S>(taken: &[u16], bind: impl Fn() -> std::io::Result<S>, port: &i
             return socket;
         }
         rejected.push(socket);
+    }
+}
+
+impl Socket {
+    /// A TCP connection's end, named by both ports.
+    fn tcp(name: &'static str, port: u16, rport: u16, netns: u32) -> Self {
+        Self {
+            name,
+            port,
+            rport: Some(rport),
+            pid: None,
+            netns,
+        }
     }
 }
 
