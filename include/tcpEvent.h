@@ -70,7 +70,7 @@ extern "C" {
 #define TCP_EVENT_SNAPSHOT 2
 /* tcp_event_ex_t.kind: closed without ever reaching ESTABLISHED. */
 #define TCP_EVENT_FAILED_CONNECT 3
-/* tcp_event_ex_t.role: opened before AddProbe. */
+/* tcp_event_ex_t.role: opened before AddProbe, or while the filter excluded it. */
 #define TCP_ROLE_UNKNOWN 0
 /* tcp_event_ex_t.role: connect(). */
 #define TCP_ROLE_ACTIVE 1
@@ -212,13 +212,13 @@ struct tcp_event_ex_t {
     uint32_t segs_out; /* offset 220 */
     /* All segments received (tcpi_segs_in). */
     uint32_t segs_in; /* offset 224 */
-    /* TCP_ROLE_ACTIVE (connect), TCP_ROLE_PASSIVE (accept) or TCP_ROLE_UNKNOWN (opened before AddProbe). */
+    /* TCP_ROLE_ACTIVE (connect), TCP_ROLE_PASSIVE (accept) or TCP_ROLE_UNKNOWN (opened before AddProbe, or while the filter excluded it). */
     uint32_t role; /* offset 228 */
     /* Payload bytes sent, retransmits included (tcpi_bytes_sent). */
     uint64_t bytes_sent; /* offset 232 */
     /* Payload bytes retransmitted (tcpi_bytes_retrans). */
     uint64_t bytes_retrans; /* offset 240 */
-    /* Nanoseconds from the socket's first sighting to this event: SYN_SENT for active opens, the handshake's completion (SYN_RECV to ESTABLISHED) for passive ones, the start-up pass for connections opened before AddProbe; 0 when the socket was never seen before. */
+    /* Nanoseconds from the socket's first sighting to this event: SYN_SENT for active opens, the handshake's completion (SYN_RECV to ESTABLISHED) for passive ones, the start-up pass for connections opened before AddProbe, the first owner point (connect, accept, close, exit) after a filter change for connections opened while the filter excluded them; 0 when the socket was never seen before. */
     uint64_t duration_ns; /* offset 248 */
     /* Active opens: nanoseconds from SYN_SENT to ESTABLISHED; else 0. */
     uint64_t connect_ns; /* offset 256 */

@@ -38,6 +38,12 @@ pub struct Options {
     pub out: Option<String>,
     /// `None`: every group.
     pub only: Option<Vec<Group>>,
+    /// The commit measured, given where git cannot tell (in a VM); else
+    /// asked of git.
+    pub commit: Option<String>,
+    /// The command that started this run, for RESULTS.md (`--run-by`:
+    /// `bench`, the default, or `matrix`).
+    pub run_by: &'static str,
 }
 
 impl Options {
@@ -68,7 +74,7 @@ fn usage(problem: &str) -> ! {
     eprintln!("interceptor-bench: {problem}");
     eprintln!(
         "usage: interceptor-bench [--rounds N] [--tcp-connections N] [--udp-pairs N] \
-         [--only startup,memory,tcp,udp,consumer,tcp-peer] [--out PATH]"
+         [--only startup,memory,tcp,udp,consumer,tcp-peer] [--out PATH] [--commit REV] [--run-by bench|matrix]"
     );
     std::process::exit(2)
 }
@@ -81,6 +87,8 @@ pub fn parse() -> Options {
         udp_pairs: 200_000,
         out: None,
         only: None,
+        commit: None,
+        run_by: "./run.sh bench",
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -91,6 +99,14 @@ pub fn parse() -> Options {
             "--tcp-connections" => options.tcp_connections = number(options.tcp_connections),
             "--udp-pairs" => options.udp_pairs = number(options.udp_pairs),
             "--out" => options.out = Some(value),
+            "--commit" => options.commit = Some(value),
+            "--run-by" => {
+                options.run_by = match value.as_str() {
+                    "bench" => "./run.sh bench",
+                    "matrix" => "cargo xtask matrix --bench-udp",
+                    other => usage(&format!("unknown --run-by {other}")),
+                }
+            }
             "--only" => {
                 let groups = value.split(',').map(|name| {
                     Group::ALL

@@ -39,16 +39,19 @@ impl Report {
 
     /// The markdown table, under its header.
     fn table(&self, options: &Options, began: Instant) -> String {
-        let commit = Command::new("git")
-            .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default();
+        let commit = options.commit.clone().unwrap_or_else(|| {
+            Command::new("git")
+                .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default()
+        });
         let mut table = format!(
-            "# Benchmark results\n\nCommand: `./run.sh bench` (`{}`), commit {commit}, \
+            "# Benchmark results\n\nCommand: `{}` (`{}`), commit {commit}, \
              {:.0} s.\nMachine: {}.\nOverheads compare each traced loop with the mean of the untraced loops around it; \
              minimum and median over the rounds. The machine is shared: single rounds can be far off, the minimum is the least disturbed.\n\n\
              | figure | min | median | goal | notes |\n|---|---|---|---|---|\n",
+            options.run_by,
             options.command_line(),
             began.elapsed().as_secs_f64(),
             machine()

@@ -196,14 +196,20 @@ static __always_inline int filter_socket_allows(const struct filter *filter, con
 	return 1;
 }
 
-/* Fills the owner facts from the current task (process context only). */
+/* Fills the owner facts from the current task (process context only): only
+ * those the filter's terms look at, since excluded traffic costs this. */
 static __always_inline void filter_facts_of_current(const struct filter *filter, struct filter_facts *facts)
 {
-	facts->pid = bpf_get_current_pid_tgid() >> 32;
-	facts->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(facts->comm, sizeof(facts->comm));
+	__u32 keys = filter->keys;
+
 	facts->owner_known = 1;
-	if (filter->keys & FILTER_KEY_CGROUP) {
+	if (keys & FILTER_KEY_PID)
+		facts->pid = bpf_get_current_pid_tgid() >> 32;
+	if (keys & FILTER_KEY_UID)
+		facts->uid = (__u32)bpf_get_current_uid_gid();
+	if (keys & FILTER_KEY_COMM)
+		bpf_get_current_comm(facts->comm, sizeof(facts->comm));
+	if (keys & FILTER_KEY_CGROUP) {
 		facts->cgroup_known = 1;
 		facts->cgroup_match = filter_current_cgroup_matches(filter);
 	}

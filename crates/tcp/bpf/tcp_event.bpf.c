@@ -57,25 +57,10 @@ static __always_inline int is_tcp_socket(struct sock *sk)
 	return is_inet_family(BPF_CORE_READ(sk, __sk_common.skc_family));
 }
 
-/* The socket's facts for the filter, through CO-RE reads (any context). The
- * local port is not known before connect() has picked it (SYN_SENT). */
-static __always_inline void socket_facts_probed(struct sock *sk, struct filter_facts *facts)
-{
-	__u16 sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-
-	facts->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	facts->lport = sport;
-	facts->lport_known = sport != 0;
-	facts->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	facts->netns = socket_netns(sk);
-	if (facts->family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)facts->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)facts->raddr, sk, __sk_common.skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO(&facts->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&facts->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
-}
+/* Whether the filter's socket terms let a socket through, through CO-RE
+ * reads (any context): the template's form for untyped pointers, defined
+ * with the state handler below. */
+static __always_inline int socket_allowed_probed(const struct filter *filter, struct sock *sk);
 
 /* The cookie of a socket behind an untyped pointer: the kernel's, if it was
  * ever asked for, else the library's key. */
@@ -90,18 +75,12 @@ static __always_inline __u64 cookie_probed(struct sock *sk)
 #define COOKIE_BTF(sk) (TRACING_SOCKET_COOKIE ? bpf_get_socket_cookie(sk) : cookie_probed(sk))
 
 /*
- * Whether an entry says its socket is excluded by the filter in force. A
- * socket the filter's socket terms (family, ports, addresses, netns) exclude
- * at its first sighting gets an entry that says only that: its addresses and
- * ports do not change, so its later owner points, snapshots and close cost
- * one lookup instead of the check again (the check repeated at every point
- * of an excluded connection cost ~10 % of a loopback connect/close loop).
- * An entry excluded by an earlier filter is not: the close decides in full.
+ * Snapshot records sent for sockets without a tcp_sockets entry (sockets the
+ * filter excluded at their first sighting and a later filter let through):
+ * while there are none, a close without an entry has no tcp_snapshots entry
+ * to delete, and excluded connections cost no delete. Only ever increases.
  */
-static __always_inline int still_excluded(const struct tcp_socket_info *info, const struct filter *filter)
-{
-	return info && info->socket_excluded && filter && info->filter_generation == filter->generation;
-}
+__u64 snapshots_without_entry SEC(".bss");
 
 /* The current task as an entry's owner, with the filter's verdict on it. */
 static __always_inline void set_owner(struct tcp_socket_info *info, __u32 generation, __u8 matches, __u8 role)
@@ -117,13 +96,17 @@ static __always_inline void set_owner(struct tcp_socket_info *info, __u32 genera
 
 /*
  * Records the current task as the owner of a TCP socket whose protocol and
- * family the caller has checked (process context only). A socket seen for
- * the first time gets its entry here, with `role` and `cookie` (0: found
- * here); if the filter's socket terms exclude it, the entry only says so
- * (see still_excluded). Most calls confirm what is stored (connect, then close by the
- * same process): a lookup is much cheaper than rewriting the entry.
+ * family the caller has checked (process context only). `socket_checked`:
+ * the caller found the filter's socket terms let it through. A socket seen
+ * for the first time gets its entry here, with `role` and `cookie` (0: found
+ * here), unless the filter excludes it: excluded traffic gets no entry (the
+ * issue's "evaluated before any map update"), so a socket first seen while
+ * excluded that a later filter lets through is known from that later point
+ * on, with role unknown. Most calls confirm what is stored (connect, then
+ * close by the same process): a lookup is much cheaper than rewriting the
+ * entry.
  */
-static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cookie)
+static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cookie, int socket_checked)
 {
 	const struct filter *filter = active_filter();
 	struct filter_facts facts = {};
@@ -132,25 +115,17 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u32 generation = filter ? filter->generation : 0;
-	__u8 matches = 1, excluded = 0;
+	__u8 matches = 1;
 
 	info = bpf_map_lookup_elem(&tcp_sockets, &key);
-	if (info && info->socket_excluded) {
-		if (still_excluded(info, filter))
-			return;
-		/* Another filter since: an ordinary entry again, whose close
-		 * checks the socket terms in full. */
-		info->socket_excluded = 0;
-	}
 	if (info && info->owner_known && info->owner.pid == pid && info->owner.uid == uid &&
 	    info->filter_generation == generation)
 		return;
-	if (filter && !info) {
-		/* The socket's terms first: they need no task facts. */
-		socket_facts_probed(sk, &facts);
-		excluded = !filter_socket_allows(filter, &facts);
-	}
-	if (filter && !excluded) {
+	/* The socket's terms first: they need no task facts. An entry made
+	 * under another filter stays (its close decides in full). */
+	if (filter && !info && !socket_checked && !socket_allowed_probed(filter, sk))
+		return;
+	if (filter) {
 		filter_facts_of_current(filter, &facts);
 		matches = filter_owner_allows(filter, &facts);
 		/* Excluded by its owner: no entry (another process may own it
@@ -165,7 +140,6 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 			.cookie = cookie ? cookie : cookie_probed(sk),
 			.role = role,
 			.filter_generation = generation,
-			.socket_excluded = excluded,
 			/* Only a connect() is surely too young for a snapshot pass;
 			 * a socket first seen later may have been reported. */
 			.snapshotted = role != TCP_ROLE_ACTIVE,
@@ -173,11 +147,10 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 		/* int: see count_update_failure() (not sign-extended on 5.10, 6.1). */
 		int err;
 
-		if (!excluded)
-			set_owner(&fresh, generation, matches, role);
+		set_owner(&fresh, generation, matches, role);
 		err = bpf_map_update_elem(&tcp_sockets, &key, &fresh, BPF_NOEXIST);
 		count_update_failure(err);
-		if (err != -EEXIST || excluded)
+		if (err != -EEXIST)
 			return;
 		/* Another CPU inserted it first: record the owner there. */
 		info = bpf_map_lookup_elem(&tcp_sockets, &key);
@@ -191,7 +164,7 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 static __always_inline void record_accepting_owner(struct sock *sk, __u64 cookie)
 {
 	if (is_tcp_socket(sk))
-		record_owner(sk, TCP_ROLE_PASSIVE, cookie);
+		record_owner(sk, TCP_ROLE_PASSIVE, cookie, 0);
 }
 
 /*
@@ -232,6 +205,7 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 /* Direct loads through BTF-typed pointers (tp_btf, iter/tcp). */
 #define STATE_HANDLER on_state_change_btf
 #define FILL_RECORD fill_record_btf
+#define SOCKET_ALLOWED socket_allowed_btf
 #define SK_READ(sk, field) ((sk)->field)
 #define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
 #define TCP_SOCK(sk) bpf_skc_to_tcp_sock(sk)
@@ -242,6 +216,7 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 #include "tcp_state.tmpl.bpf.h"
 #undef STATE_HANDLER
 #undef FILL_RECORD
+#undef SOCKET_ALLOWED
 #undef SK_READ
 #undef SK_READ_INTO
 #undef TCP_SOCK
@@ -253,6 +228,7 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 /* CO-RE probe reads (raw_tp, tracepoint: untyped pointers). */
 #define STATE_HANDLER on_state_change_probed
 #define FILL_RECORD fill_record_probed
+#define SOCKET_ALLOWED socket_allowed_probed
 #define SK_READ(sk, field) BPF_CORE_READ(sk, field)
 #define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
 #define TCP_SOCK(sk) (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP ? (struct tcp_sock *)(sk) : NULL)
@@ -290,9 +266,8 @@ SEC("tracepoint/syscalls/sys_exit_accept4")
 int tcp_accept4_exit(struct trace_event_raw_sys_exit *args)
 {
 	FLOOR_RETURN(0);
-	struct sock *sk = socket_of_fd(args->ret);
-
-	record_accepting_owner(sk, sk ? cookie_probed(sk) : 0);
+	/* Cookie 0: read by record_owner only if it makes the entry. */
+	record_accepting_owner(socket_of_fd(args->ret), 0);
 	return 0;
 }
 
@@ -300,9 +275,8 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int tcp_accept_exit(struct trace_event_raw_sys_exit *args)
 {
 	FLOOR_RETURN(0);
-	struct sock *sk = socket_of_fd(args->ret);
-
-	record_accepting_owner(sk, sk ? cookie_probed(sk) : 0);
+	/* Cookie 0: read by record_owner only if it makes the entry. */
+	record_accepting_owner(socket_of_fd(args->ret), 0);
 	return 0;
 }
 
@@ -332,7 +306,7 @@ SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(tcp_accept_kretprobe, struct sock *newsk)
 {
 	FLOOR_RETURN(0);
-	record_accepting_owner(newsk, newsk ? cookie_probed(newsk) : 0);
+	record_accepting_owner(newsk, 0);
 	return 0;
 }
 
@@ -355,7 +329,7 @@ int tcp_sock_release(struct bpf_sock *ctx)
 		bpf_map_delete_elem(&tcp_sockets, &key);
 		return 1;
 	}
-	record_owner(sk, TCP_ROLE_UNKNOWN, 0);
+	record_owner(sk, TCP_ROLE_UNKNOWN, 0, 0);
 	return 1;
 }
 
@@ -442,6 +416,8 @@ int tcp_snapshot(struct bpf_iter__tcp *ctx)
 	info = bpf_map_lookup_elem(&tcp_sockets, &key);
 	if (!fill_record_btf(&record, sk, tp, info, TCP_RECORD_SNAPSHOT, filter))
 		return 0;
+	if (!info)
+		__sync_fetch_and_add(&snapshots_without_entry, 1);
 	count_update_failure(bpf_map_update_elem(&tcp_snapshots, &key, &now, BPF_ANY));
 	if (info)
 		info->snapshotted = 1;

@@ -15,7 +15,7 @@ enum tcp_record_kind {
 
 /* How the socket came to be. */
 enum tcp_role {
-	TCP_ROLE_UNKNOWN = 0,	/* opened before the library started */
+	TCP_ROLE_UNKNOWN = 0,	/* opened before the library started, or while the filter excluded it */
 	TCP_ROLE_ACTIVE = 1,	/* connect() */
 	TCP_ROLE_PASSIVE = 2,	/* accepted */
 };
@@ -39,18 +39,13 @@ struct tcp_socket_info {
 	__u8 role;		/* enum tcp_role */
 	/* the owner terms (pid, uid, comm, cgroup) of that filter matched */
 	__u8 owner_matches;
-	/* the socket terms (family, ports, addresses, netns) of the filter of
-	 * filter_generation excluded the socket: its addresses and ports do not
-	 * change, so until the filter does, every later point returns after
-	 * one lookup (nothing else is kept up to date) */
-	__u8 socket_excluded;
 	/* a snapshot may have reported it, so tcp_snapshots may have an entry
 	 * to remove at its close: set by the snapshot pass, and from the start
 	 * for sockets first seen after their handshake (most connections never
 	 * live through a snapshot pass, and a delete of a missing key still
 	 * locks its bucket) */
 	__u8 snapshotted;
-	__u8 reserved[7];
+	__u8 reserved[8];
 };
 
 /* The counters a snapshot last reported for a socket. */

@@ -9,8 +9,8 @@
  *     connection, see README "Overhead");
  *   - for raw_tp and the tracepoint, with CO-RE probe reads.
  *
- * The includer defines STATE_HANDLER and FILL_RECORD (the functions' names)
- * and:
+ * The includer defines STATE_HANDLER, FILL_RECORD and SOCKET_ALLOWED (the
+ * functions' names) and:
  *   SK_READ(sk, field)            a struct sock field
  *   SK_READ_INTO(dst, sk, field)  copies a struct sock field into *dst
  *   TCP_SOCK(sk)                  the tcp_sock, or NULL if sk is not TCP
@@ -21,6 +21,42 @@
  */
 
 /*
+ * Whether the filter's socket terms (family, ports, addresses, netns) let a
+ * socket through, on what it says now. Excluded traffic costs this check at
+ * each of its points (it gets no entry that could remember the verdict), so
+ * a fact is read only if a term looks at it. The local port is not known
+ * before connect() has picked it (at SYN_SENT it may not be), and an unknown
+ * fact never excludes.
+ */
+static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct sock *sk)
+{
+	struct filter_facts facts = {
+		.family = SK_READ(sk, __sk_common.skc_family),
+	};
+	__u32 keys = filter->keys;
+
+	if (keys & (FILTER_KEY_LPORT | FILTER_KEY_PORT)) {
+		struct tcp_sock *tp = TCP_SOCK(sk);
+
+		if (tp)
+			facts.lport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
+		facts.lport_known = facts.lport != 0;
+	}
+	if (keys & (FILTER_KEY_RPORT | FILTER_KEY_PORT))
+		facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
+	if (keys & FILTER_KEY_NETNS)
+		facts.netns = NETNS(sk);
+	if ((keys & FILTER_KEY_ADDR) && facts.family == AF_INET) {
+		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
+		SK_READ_INTO((__u32 *)facts.raddr, sk, __sk_common.skc_daddr);
+	} else if (keys & FILTER_KEY_ADDR) {
+		SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		SK_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	return filter_socket_allows(filter, &facts);
+}
+
+/*
  * Fills a record of `kind` for a TCP socket: counters, RTT, error, identity,
  * addresses, ports, owner. The family is already in the record. Returns 0
  * (and the record must not be sent) when the filter excludes it.
@@ -28,10 +64,6 @@
 static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct sock *sk, struct tcp_sock *tp,
 				       const struct tcp_socket_info *info, __u8 kind, const struct filter *filter)
 {
-	/* Excluded at its first sighting by its addresses and ports: nothing
-	 * to read. */
-	if (still_excluded(info, filter))
-		return 0;
 	record->kind = kind;
 	record->boot_ns = bpf_ktime_get_boot_ns();
 	record->bytes_received = TP_READ(tp, bytes_received);
@@ -91,20 +123,30 @@ static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct s
 static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstate, int newstate)
 {
 	struct tcp_close_record record = {};
+	struct tcp_socket_info *info = NULL;
 	__u64 key = (__u64)sk;
 	struct tcp_sock *tp;
 
 	/* Most transitions of a connection need nothing: decide on the states
 	 * (free) before reading the socket (not free). */
 	switch (newstate) {
-	case TCP_SYN_SENT:	/* connect(): the first sighting of an active open */
-		if (SK_READ(sk, sk_protocol) == IPPROTO_TCP && is_inet_family(SK_READ(sk, __sk_common.skc_family)))
-			record_owner(sk, TCP_ROLE_ACTIVE, COOKIE(sk));
+	case TCP_SYN_SENT: {	/* connect(): the first sighting of an active open */
+		const struct filter *filter;
+
+		if (SK_READ(sk, sk_protocol) != IPPROTO_TCP || !is_inet_family(SK_READ(sk, __sk_common.skc_family)))
+			return 0;
+		/* Checked here, where the socket's fields are cheapest to read,
+		 * and before its cookie is made. */
+		filter = active_filter();
+		if (filter && !SOCKET_ALLOWED(filter, sk))
+			return 0;
+		record_owner(sk, TCP_ROLE_ACTIVE, COOKIE(sk), 1);
 		return 0;
+	}
 	case TCP_FIN_WAIT1:	/* close() or shutdown() first */
 	case TCP_LAST_ACK:	/* close() or shutdown() after the peer */
 		if (SK_READ(sk, sk_protocol) == IPPROTO_TCP && is_inet_family(SK_READ(sk, __sk_common.skc_family)))
-			record_owner(sk, TCP_ROLE_UNKNOWN, 0);
+			record_owner(sk, TCP_ROLE_UNKNOWN, 0, 0);
 		return 0;
 	case TCP_ESTABLISHED:
 		if (oldstate == TCP_SYN_SENT) {
@@ -120,15 +162,9 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 				.role = TCP_ROLE_PASSIVE,
 			};
 
-			if (filter) {
-				struct filter_facts facts = {};
-
-				socket_facts_probed(sk, &facts);
-				if (!filter_socket_allows(filter, &facts)) {
-					fresh.socket_excluded = 1;
-					fresh.filter_generation = filter->generation;
-				}
-			}
+			/* Excluded traffic gets no entry (see record_owner). */
+			if (filter && !SOCKET_ALLOWED(filter, sk))
+				return 0;
 			fresh.first_ns = bpf_ktime_get_boot_ns();
 			fresh.cookie = COOKIE(sk);
 			count_update_failure(bpf_map_update_elem(&tcp_sockets, &key, &fresh, BPF_NOEXIST));
@@ -151,15 +187,25 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 	 * on 5.10 by the kernel matrix). */
 	if (oldstate != TCP_LISTEN && oldstate != TCP_SYN_RECV) {
 		__u8 kind = oldstate == TCP_SYN_SENT ? TCP_RECORD_FAILED_CONNECT : TCP_RECORD_CLOSE;
-		struct tcp_socket_info *info = bpf_map_lookup_elem(&tcp_sockets, &key);
+		const struct filter *filter = active_filter();
+		int excluded_without_entry;
 
-		if (FILL_RECORD(&record, sk, tp, info, kind, active_filter()))
+		info = bpf_map_lookup_elem(&tcp_sockets, &key);
+		/* No entry: usually a socket the filter excluded from the start,
+		 * whose socket terms cost less to check than the record to fill. */
+		excluded_without_entry = !info && filter && !SOCKET_ALLOWED(filter, sk);
+
+		if (!excluded_without_entry && FILL_RECORD(&record, sk, tp, info, kind, filter))
 			emit_record(ctx, &record, sizeof(record));
-		/* Without an entry, whether a snapshot reported it is unknown. */
-		if (!info || info->snapshotted)
+		/* A snapshot may have reported it: see snapshots_without_entry. */
+		if (info ? info->snapshotted : snapshots_without_entry != 0)
 			bpf_map_delete_elem(&tcp_snapshots, &key);
 	}
-	/* Listeners and handshakes that never completed have no snapshot. */
-	bpf_map_delete_elem(&tcp_sockets, &key);
+	/* Listeners and handshakes that never completed have no snapshot.
+	 * A connection without an entry has nothing to delete (one another CPU
+	 * might insert meanwhile goes at sock_release, which deletes the
+	 * entries of closed sockets). */
+	if (oldstate == TCP_LISTEN || oldstate == TCP_SYN_RECV || info)
+		bpf_map_delete_elem(&tcp_sockets, &key);
 	return 0;
 }

@@ -106,7 +106,8 @@ c_struct! {
         /// All segments received (tcpi_segs_in).
         pub segs_in: u32,
         /// TCP_ROLE_ACTIVE (connect), TCP_ROLE_PASSIVE (accept) or
-        /// TCP_ROLE_UNKNOWN (opened before AddProbe).
+        /// TCP_ROLE_UNKNOWN (opened before AddProbe, or while the filter
+        /// excluded it).
         pub role: u32,
         /// Payload bytes sent, retransmits included (tcpi_bytes_sent).
         pub bytes_sent: u64,
@@ -115,7 +116,9 @@ c_struct! {
         /// Nanoseconds from the socket's first sighting to this event: SYN_SENT
         /// for active opens, the handshake's completion (SYN_RECV to
         /// ESTABLISHED) for passive ones, the start-up pass for connections
-        /// opened before AddProbe; 0 when the socket was never seen before.
+        /// opened before AddProbe, the first owner point (connect, accept,
+        /// close, exit) after a filter change for connections opened while
+        /// the filter excluded them; 0 when the socket was never seen before.
         pub duration_ns: u64,
         /// Active opens: nanoseconds from SYN_SENT to ESTABLISHED; else 0.
         pub connect_ns: u64,
@@ -172,7 +175,11 @@ pub const DEFINES: &[(&str, &str, &str)] = &[
         "3",
         "tcp_event_ex_t.kind: closed without ever reaching ESTABLISHED.",
     ),
-    ("TCP_ROLE_UNKNOWN", "0", "tcp_event_ex_t.role: opened before AddProbe."),
+    (
+        "TCP_ROLE_UNKNOWN",
+        "0",
+        "tcp_event_ex_t.role: opened before AddProbe, or while the filter excluded it.",
+    ),
     ("TCP_ROLE_ACTIVE", "1", "tcp_event_ex_t.role: connect()."),
     ("TCP_ROLE_PASSIVE", "2", "tcp_event_ex_t.role: accepted."),
 ];

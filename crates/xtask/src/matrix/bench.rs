@@ -20,12 +20,21 @@ pub const GUEST_ARGS: [&str; 6] = ["--only", "udp", "--rounds", "5", "--udp-pair
 /// The guest's time limit in bench mode unless --minutes says otherwise.
 pub const DEFAULT_MINUTES: u64 = 60;
 
-/// The run the plan names.
+/// The run the plan names, told the commit (the guest has no git) and the
+/// command that started it, for its table's header.
 pub fn run(binary: PathBuf) -> BenchRun {
-    BenchRun {
-        binary,
-        args: GUEST_ARGS.iter().map(|a| (*a).to_owned()).collect(),
+    let mut args: Vec<String> = GUEST_ARGS.iter().map(|a| (*a).to_owned()).collect();
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if let Some(commit) = commit {
+        args.extend(["--commit".to_owned(), commit]);
     }
+    args.extend(["--run-by".to_owned(), "matrix".to_owned()]);
+    BenchRun { binary, args }
 }
 
 /// Files the guest needs besides the bench binary: the peer scripts, and
