@@ -123,7 +123,6 @@ static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct s
 static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstate, int newstate)
 {
 	struct tcp_close_record record = {};
-	struct tcp_socket_info *info = NULL;
 	__u64 key = (__u64)sk;
 	struct tcp_sock *tp;
 
@@ -188,9 +187,9 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 	if (oldstate != TCP_LISTEN && oldstate != TCP_SYN_RECV) {
 		__u8 kind = oldstate == TCP_SYN_SENT ? TCP_RECORD_FAILED_CONNECT : TCP_RECORD_CLOSE;
 		const struct filter *filter = active_filter();
+		struct tcp_socket_info *info = bpf_map_lookup_elem(&tcp_sockets, &key);
 		int excluded_without_entry;
 
-		info = bpf_map_lookup_elem(&tcp_sockets, &key);
 		/* No entry: usually a socket the filter excluded from the start,
 		 * whose socket terms cost less to check than the record to fill. */
 		excluded_without_entry = !info && filter && !SOCKET_ALLOWED(filter, sk);
@@ -202,10 +201,9 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 			bpf_map_delete_elem(&tcp_snapshots, &key);
 	}
 	/* Listeners and handshakes that never completed have no snapshot.
-	 * A connection without an entry has nothing to delete (one another CPU
-	 * might insert meanwhile goes at sock_release, which deletes the
-	 * entries of closed sockets). */
-	if (oldstate == TCP_LISTEN || oldstate == TCP_SYN_RECV || info)
-		bpf_map_delete_elem(&tcp_sockets, &key);
+	 * Deleted even when the lookup above missed: an entry another CPU
+	 * inserted since must not outlive the socket (sockets without a file
+	 * never pass sock_release). */
+	bpf_map_delete_elem(&tcp_sockets, &key);
 	return 0;
 }
