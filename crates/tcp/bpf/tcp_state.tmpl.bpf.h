@@ -23,33 +23,30 @@
 /*
  * Whether the filter's socket terms (family, ports, addresses, netns) let a
  * socket through, on what it says now. Excluded traffic costs this check at
- * each of its points (it gets no entry that could remember the verdict), so
- * a fact is read only if a term looks at it. The local port is not known
- * before connect() has picked it (at SYN_SENT it may not be), and an unknown
- * fact never excludes.
+ * each of its points (it gets no entry that could remember the verdict).
+ * Every socket fact is read, whatever the terms: a few loads, while reading
+ * only those a term names split each verifier path once per key (the 5.10
+ * kernel matrix verified ~40 % more instructions per start and ran ~23 %
+ * longer; ns per connection the same within noise). The local port is not
+ * known before connect() has picked it (at SYN_SENT it may not be), and an
+ * unknown fact never excludes.
  */
 static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct sock *sk)
 {
 	struct filter_facts facts = {
 		.family = SK_READ(sk, __sk_common.skc_family),
 	};
-	__u32 keys = filter->keys;
+	struct tcp_sock *tp = TCP_SOCK(sk);
 
-	if (keys & (FILTER_KEY_LPORT | FILTER_KEY_PORT)) {
-		struct tcp_sock *tp = TCP_SOCK(sk);
-
-		if (tp)
-			facts.lport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
-		facts.lport_known = facts.lport != 0;
-	}
-	if (keys & (FILTER_KEY_RPORT | FILTER_KEY_PORT))
-		facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
-	if (keys & FILTER_KEY_NETNS)
-		facts.netns = NETNS(sk);
-	if ((keys & FILTER_KEY_ADDR) && facts.family == AF_INET) {
+	if (tp)
+		facts.lport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
+	facts.lport_known = facts.lport != 0;
+	facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
+	facts.netns = NETNS(sk);
+	if (facts.family == AF_INET) {
 		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
 		SK_READ_INTO((__u32 *)facts.raddr, sk, __sk_common.skc_daddr);
-	} else if (keys & FILTER_KEY_ADDR) {
+	} else {
 		SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		SK_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}

@@ -22,8 +22,9 @@
  * The filter's verdict on one call, in the caller's context: the socket with
  * this call's peer (a peer the kernel never computed, a plain recv() on an
  * unconnected socket, matches no peer term), then the caller. Excluded
- * traffic costs this check, so it reads only what the filter's terms look
- * at, the socket's (plain loads) before the caller's (helper calls).
+ * traffic costs this check: the socket's facts (loads, all of them: gating
+ * each on the terms that name it multiplied the verifier's paths) decide
+ * before the caller's (helper calls, only those the terms name).
  */
 static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *sk, __u16 family,
 				      const struct udp_peer *peer, __u64 key)
@@ -32,27 +33,19 @@ static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *
 		.family = family,
 		.lport_known = 1,
 	};
-	__u32 keys = filter->keys;
-	/* the terms that look at the peer */
-	__u32 peer_terms = keys & (FILTER_KEY_RPORT | FILTER_KEY_PORT | FILTER_KEY_ADDR);
-
-	if (keys & (FILTER_KEY_LPORT | FILTER_KEY_PORT))
-		facts.lport = SK_READ(sk, __sk_common.skc_num);
-	if (keys & FILTER_KEY_NETNS)
-		facts.netns = socket_netns(sk);
-	if (keys & FILTER_KEY_ADDR) {
-		if (family == AF_INET)
-			SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
-		else
-			SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-	}
-	if (peer_terms && peer->sk == key) {
+	facts.lport = SK_READ(sk, __sk_common.skc_num);
+	facts.netns = socket_netns(sk);
+	if (family == AF_INET)
+		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
+	else
+		SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	if (peer->sk == key) {
 		struct udp_socket_state view = { .family = family };
 
 		set_peer(&view, peer);
 		facts.rport = view.dport;
 		__builtin_memcpy(facts.raddr, view.daddr, sizeof(facts.raddr));
-	} else if (peer_terms && SK_READ(sk, __sk_common.skc_dport)) {
+	} else if (SK_READ(sk, __sk_common.skc_dport)) {
 		facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
 		if (family == AF_INET)
 			SK_READ_INTO((__u32 *)facts.raddr, sk, __sk_common.skc_daddr);

@@ -41,8 +41,10 @@ pub fn run_watched(mut command: Command, limit: Duration, label: &str) -> (Strin
         match receiver.recv_timeout(Duration::from_secs(1)) {
             Ok(line) => {
                 let line = line.trim_end_matches('\r').to_owned();
+                // The time since the start shows which suite a slow cell spends it in.
                 if let Some(at) = line.find("MATRIX") {
-                    println!("  [{label}] {}", &line[at..]);
+                    let secs = began.elapsed().as_secs();
+                    println!("  [{label} {secs:>4}s] {}", &line[at..]);
                 }
                 output.push_str(&line);
                 output.push('\n');
