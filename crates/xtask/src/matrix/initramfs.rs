@@ -23,6 +23,11 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /tmp /run
 chmod 1777 /tmp
 ip link set lo up
+# Room for every timewait socket the suites leave within the 60 s each
+# lives (a burst test alone leaves 6,000): with the table full, the kernel
+# closes orphans outright, and the at-once close tests then wait for room.
+# A 2 GiB guest's default is half its established hash (8,192).
+echo 262144 > /proc/sys/net/ipv4/tcp_max_tw_buckets
 # The tools the suites run (nft, iproute2's ip) sit at their host paths,
 # ahead of busybox's applets of the same name.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
