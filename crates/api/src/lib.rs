@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+pub mod environment;
 mod error;
 mod events;
 mod messages;

@@ -10,9 +10,11 @@
 //! - [`output`], [`fields`]: columns, JSON and CSV;
 //! - [`top`]: the live per-process table;
 //! - [`otlp`]: OTLP/HTTP log export;
+//! - [`environment`]: the libraries' variables, which it does not read;
 //! - [`signals`], [`summary`], [`failure`], [`time_text`], [`errno`]: helpers.
 
 mod args;
+mod environment;
 mod errno;
 mod failure;
 mod fields;

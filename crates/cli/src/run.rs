@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use ebpf_interceptor::Event;
 
 use crate::args::CommonTraceArgs;
+use crate::environment;
 use crate::failure::Failure;
 use crate::filters;
 use crate::otlp::{self, Exporter};
@@ -105,6 +106,11 @@ pub fn trace(command: TraceCommand, signals: StopSignals) -> Result<(), Failure>
     let filter = filters::spec(&common.filters);
     ebpf_interceptor::check_filter(&filter)?;
     let otlp = otlp::Config::from_args(&common.otlp).map_err(Failure::usage)?;
+    environment::say_ignored(
+        environment::Command::Trace,
+        command.snapshots.is_some(),
+        command.coalesce_ms.is_some(),
+    );
     let settings = TracerSettings {
         tcp: command.snapshots.map(seconds),
         udp: command

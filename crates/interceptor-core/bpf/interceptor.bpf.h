@@ -181,6 +181,28 @@ static __always_inline __u64 library_socket_key(void)
 	return (bpf_ktime_get_boot_ns() << 6) | (bpf_get_smp_processor_id() & 63);
 }
 
+/*
+ * A socket's local and remote address into a 16-byte buffer: IPv4's 4 bytes
+ * first (the rest is left as it was), IPv6 whole. They expand to the
+ * includer's SK_READ_INTO, so each attach path reads them its own way
+ * (direct loads on the BTF paths, CO-RE probe reads elsewhere).
+ */
+#define READ_LOCAL_ADDR(dst, sk, family)                                                      \
+	do {                                                                                  \
+		if ((family) == AF_INET)                                                      \
+			SK_READ_INTO((__u32 *)(dst), sk, __sk_common.skc_rcv_saddr);          \
+		else                                                                          \
+			SK_READ_INTO(&(dst), sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8); \
+	} while (0)
+
+#define READ_REMOTE_ADDR(dst, sk, family)                                                 \
+	do {                                                                              \
+		if ((family) == AF_INET)                                                  \
+			SK_READ_INTO((__u32 *)(dst), sk, __sk_common.skc_daddr);          \
+		else                                                                      \
+			SK_READ_INTO(&(dst), sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8); \
+	} while (0)
+
 /* The network namespace of a socket (its inode, as /proc/PID/ns/net). */
 static __always_inline __u32 socket_netns(struct sock *sk)
 {

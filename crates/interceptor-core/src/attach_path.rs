@@ -29,11 +29,17 @@ pub enum Program {
     Iterator(&'static str),
     /// An iterator kept attached and run by the polling thread at the
     /// library's periodic interval (over a map's elements when `map` is set).
+    /// Not loaded when the library has no periodic interval.
     PeriodicIterator {
         /// Program name.
         name: &'static str,
         /// The map it walks, for `iter/bpf_map_elem` programs.
         map: Option<&'static str>,
+        /// A program doing the same work by walking `map` itself
+        /// (`bpf_for_each_map_elem`, 5.13+), run with BPF_PROG_RUN instead,
+        /// wherever the kernel has that helper: some kernels refuse map
+        /// iterators (6.18 Firecracker builds: EPERM at load).
+        walker: Option<&'static str>,
     },
     /// A program the path works without: if it cannot be attached, one line
     /// on stderr says why and what is lost (`lost`), and the path goes on.
@@ -67,6 +73,15 @@ pub enum AttachKind {
     Iterator,
     /// Kept attached (to a map, if named) and run periodically.
     PeriodicIterator(Option<&'static str>),
+    /// Run periodically with BPF_PROG_RUN (a map walker).
+    PeriodicRun,
+}
+
+impl AttachKind {
+    /// Whether it runs at the library's periodic interval.
+    pub fn is_periodic(self) -> bool {
+        matches!(self, Self::PeriodicIterator(_) | Self::PeriodicRun)
+    }
 }
 
 impl Program {
@@ -75,7 +90,10 @@ impl Program {
             Self::Auto(name) => (name, AttachKind::Auto),
             Self::Cgroup(name) => (name, AttachKind::Cgroup),
             Self::Iterator(name) => (name, AttachKind::Iterator),
-            Self::PeriodicIterator { name, map } => (name, AttachKind::PeriodicIterator(map)),
+            Self::PeriodicIterator {
+                walker: Some(walker), ..
+            } if kernel.map_walks() => (walker, AttachKind::PeriodicRun),
+            Self::PeriodicIterator { name, map, .. } => (name, AttachKind::PeriodicIterator(map)),
             Self::ByArity { function, variants } => {
                 let arity = kernel.function_arity(function)?;
                 let name = variants

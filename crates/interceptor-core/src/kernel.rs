@@ -16,6 +16,7 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 pub struct KernelFacts {
     vmlinux_btf: Option<Result<Btf<'static>, String>>,
     tracefs: Option<Result<PathBuf, String>>,
+    map_walks: Option<bool>,
 }
 
 impl std::fmt::Debug for KernelFacts {
@@ -47,6 +48,22 @@ impl KernelFacts {
             .and_then(|ty| FuncProto::try_from(ty).ok())
             .ok_or_else(|| format!("{function}() has no prototype in the kernel's BTF"))?;
         Ok(proto.len())
+    }
+
+    /// Whether BPF programs may walk a map with `bpf_for_each_map_elem`
+    /// (5.13+), probed with a tiny tc program.
+    pub fn map_walks(&mut self) -> bool {
+        *self.map_walks.get_or_insert_with(|| {
+            // SAFETY: a probe with no options (NULL is allowed); it loads and frees a program.
+            let probed = unsafe {
+                libbpf_sys::libbpf_probe_bpf_helper(
+                    libbpf_sys::BPF_PROG_TYPE_SCHED_CLS,
+                    libbpf_sys::BPF_FUNC_for_each_map_elem,
+                    std::ptr::null(),
+                )
+            };
+            probed == 1
+        })
     }
 
     /// Whether a BPF program can be attached to a perf event through a BPF

@@ -21,6 +21,7 @@
 //! - [`abi`]: the C declarations the headers are generated from;
 //! - [`ffi`] and [`exports`]: the exported functions' helpers and bodies;
 //! - [`diag`]: stderr messages and libbpf's output;
+//! - [`verifier`]: the verifier's work per program, said when debugging;
 //! - [`failure`]: why a start or a call failed, and its kind;
 //!
 //! A library shell imports what it needs from [`prelude`].
@@ -47,6 +48,7 @@ pub mod stats;
 pub mod sync;
 pub mod tracepoint_events;
 pub mod tracer;
+pub mod verifier;
 
 pub use session::Interceptor;
 pub use tracer::Tracer;

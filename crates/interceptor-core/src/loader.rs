@@ -13,7 +13,8 @@ use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
-use libbpf_rs::{Iter, Link, Map, MapCore, MapHandle, Object, OpenObject};
+
+use libbpf_rs::{Iter, Link, Map, MapCore, MapHandle, Object, OpenObject, ProgramInput};
 
 use crate::attach_path::{AttachKind, AttachPath, ResolvedProgram};
 use crate::diag;
@@ -21,6 +22,7 @@ use crate::kernel::{CgroupRoot, KernelFacts};
 use crate::poller::TransportKind;
 use crate::tracepoint_events::{self, TracepointLink};
 use crate::tracer::{LoadedSkeleton, Tracer, TracerConfig};
+use crate::verifier;
 
 /// The load-time settings every object carries (`struct interceptor_config`).
 #[derive(Debug, Clone, Copy)]
@@ -42,11 +44,19 @@ pub struct LoadedProbes<'obj, T: Tracer> {
     // In cells: the polling thread detaches them while its transport still
     // borrows the object, to drain what the programs emitted last.
     links: RefCell<Vec<Attachment>>,
-    periodic: RefCell<Vec<(&'static str, Link)>>,
+    periodic: RefCell<Vec<PeriodicPass>>,
     skeleton: LoadedSkeleton<'obj, T>,
     /// The attach path in use.
     pub path: &'static AttachPath,
     _cgroup: Option<CgroupRoot>,
+}
+
+/// A pass the polling thread runs at the library's periodic interval.
+enum PeriodicPass {
+    /// An attached iterator, read to its end.
+    Iterator(&'static str, Link),
+    /// A map walker, run once with BPF_PROG_RUN.
+    Walker(&'static str),
 }
 
 impl<T: Tracer> std::fmt::Debug for LoadedProbes<'_, T> {
@@ -87,10 +97,13 @@ impl<T: Tracer> LoadedProbes<'_, T> {
         self.skeleton.object()
     }
 
-    /// Runs every periodic iterator of the path once.
+    /// Runs every periodic pass of the path once.
     pub fn run_periodic(&self) -> Result<(), String> {
-        for (name, link) in self.periodic.borrow().iter() {
-            run_iterator_link(name, link)?;
+        for pass in self.periodic.borrow().iter() {
+            match pass {
+                PeriodicPass::Iterator(name, link) => run_iterator_link(name, link)?,
+                PeriodicPass::Walker(name) => run_walker(self.object(), name)?,
+            }
         }
         Ok(())
     }
@@ -185,7 +198,12 @@ pub fn load<'obj, T: Tracer>(
 ) -> Result<LoadedProbes<'obj, T>, String> {
     path.check(kernel)?;
     let resolution = path.resolve(T::COMMON_PROGRAMS, kernel)?;
-    let programs = resolution.programs;
+    // Periodic passes only for a library that runs them.
+    let programs: Vec<ResolvedProgram> = resolution
+        .programs
+        .into_iter()
+        .filter(|p| tracer.periodic.is_some() || !p.kind.is_periodic())
+        .collect();
     diag::clear_libbpf_output();
 
     let mut open = T::Skeleton::default()
@@ -225,6 +243,7 @@ pub fn load<'obj, T: Tracer>(
         .load()
         .map_err(|e| describe("loading the BPF programs failed", &e))?;
     let object = skeleton.object();
+    verifier::say_work(object);
     // In force before the first program runs.
     install_initial_filter(object, filter)?;
 
@@ -235,11 +254,15 @@ pub fn load<'obj, T: Tracer>(
     let mut periodic = Vec::new();
     let mut cgroup: Option<CgroupRoot> = None;
     for program in &programs {
-        if let AttachKind::PeriodicIterator(map) = program.kind
-            && let Some(link) = required_or_said(program, attach_periodic_iterator(object, program.name, map))?
-        {
-            periodic.push((program.name, link));
-        }
+        let pass = match program.kind {
+            AttachKind::PeriodicIterator(map) => {
+                required_or_said(program, attach_periodic_iterator(object, program.name, map))?
+                    .map(|link| PeriodicPass::Iterator(program.name, link))
+            }
+            AttachKind::PeriodicRun => Some(PeriodicPass::Walker(program.name)),
+            AttachKind::Auto | AttachKind::Cgroup | AttachKind::Iterator => None,
+        };
+        periodic.extend(pass);
     }
     let hooks = programs
         .iter()
@@ -344,6 +367,25 @@ fn run_iterator(object: &Object, name: &str) -> Result<(), String> {
         .attach()
         .map_err(|e| describe(&format!("creating iterator {name} failed"), &e))?;
     run_iterator_link(name, &link)
+}
+
+/// Input of a walker: it runs as a tc program, whose context is a packet
+/// (never read; the shortest the kernel accepts is an Ethernet header).
+const WALKER_PACKET: [u8; 14] = [0; 14];
+
+/// Runs a map walker once.
+fn run_walker(object: &Object, name: &str) -> Result<(), String> {
+    let prog = object
+        .progs_mut()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| format!("walker {name} is missing from the BPF object"))?;
+    let input = ProgramInput {
+        data_in: Some(&WALKER_PACKET),
+        ..ProgramInput::default()
+    };
+    prog.test_run(input)
+        .map(drop)
+        .map_err(|e| describe(&format!("running {name} failed"), &e))
 }
 
 /// Runs an iterator link to completion (its programs write nothing to the

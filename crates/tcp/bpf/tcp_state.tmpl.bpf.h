@@ -43,13 +43,8 @@ static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct so
 	facts.lport_known = facts.lport != 0;
 	facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
 	facts.netns = NETNS(sk);
-	if (facts.family == AF_INET) {
-		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
-		SK_READ_INTO((__u32 *)facts.raddr, sk, __sk_common.skc_daddr);
-	} else {
-		SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		SK_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
+	READ_LOCAL_ADDR(facts.laddr, sk, facts.family);
+	READ_REMOTE_ADDR(facts.raddr, sk, facts.family);
 	return filter_socket_allows(filter, &facts);
 }
 
@@ -84,13 +79,8 @@ static __always_inline int FILL_RECORD(struct tcp_close_record *record, struct s
 	 * inet_put_port() ran first. inet_sport keeps the port. */
 	record->sport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
 	record->dport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
-	if (record->family == AF_INET) {
-		SK_READ_INTO((__u32 *)record->saddr, sk, __sk_common.skc_rcv_saddr);
-		SK_READ_INTO((__u32 *)record->daddr, sk, __sk_common.skc_daddr);
-	} else {
-		SK_READ_INTO(&record->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		SK_READ_INTO(&record->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
+	READ_LOCAL_ADDR(record->saddr, sk, record->family);
+	READ_REMOTE_ADDR(record->daddr, sk, record->family);
 
 	if (info) {
 		record->first_ns = info->first_ns;

@@ -83,6 +83,7 @@ const COMMON_PROGRAMS: &[Program] = &[
         program: &Program::PeriodicIterator {
             name: "tcp_snapshot",
             map: None,
+            walker: None,
         },
         lost: "no live-connection snapshots",
     },

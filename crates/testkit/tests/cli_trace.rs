@@ -281,6 +281,43 @@ fn sigint_prints_the_summary_and_exits_0() {
     assert_eq!((number(&udp, "delivered"), number(&udp, "lost")), (0, 0));
 }
 
+/// The libraries' variables are not the command's settings: each one set
+/// is said once on stderr with the option to use instead, and changes
+/// nothing (here a filter that would exclude every connection, and the perf
+/// buffer).
+#[test]
+fn library_variables_are_said_to_be_ignored() {
+    let mut cli = Cli::spawn_with(
+        std::process::Command::new(binary())
+            .args(["tcp", "-o", "json", "--snapshots", "0", "-c", "tcpcli,tcpsrv"])
+            .env("EBPF_INTERCEPTOR_TCP_FILTER", "port=1")
+            .env("EBPF_INTERCEPTOR_TRANSPORT", "perf")
+            // A UDP variable: `tcp` does not trace UDP, so it is not said.
+            .env("EBPF_INTERCEPTOR_UDP_FILTER", "port=1"),
+    );
+    cli.wait_tracing();
+    run_tcp(&traffic::exchange("127.0.0.1", "127.0.0.1"), |_| {});
+    cli.signal(libc::SIGINT);
+    assert_eq!(cli.wait().code(), Some(0), "{:?}", cli.stderr());
+    assert_eq!(json_lines(&cli).len(), 2, "the variable's filter was applied");
+    let said: Vec<String> = cli
+        .stderr()
+        .into_iter()
+        .filter(|l| l.starts_with("ebpf-interceptor: EBPF_INTERCEPTOR_"))
+        .collect();
+    let because = "is set but not read (the EBPF_INTERCEPTOR_* variables are the C libraries' settings)";
+    assert_eq!(
+        said,
+        [
+            format!(
+                "ebpf-interceptor: EBPF_INTERCEPTOR_TCP_FILTER {because}: use --filter SPEC (or -p, -u, -c, -P, -L, -D, -4, -6, --cgroup, --netns)"
+            ),
+            format!("ebpf-interceptor: EBPF_INTERCEPTOR_TRANSPORT {because}: use --transport ringbuf|perf"),
+        ]
+    );
+    assert_eq!(cli.counters("ebpf-interceptor: tcp: ")["transport"], "ringbuf");
+}
+
 #[test]
 fn sigterm_stops_it_too() {
     let mut cli = Cli::start(&["udp", "-o", "none"]);

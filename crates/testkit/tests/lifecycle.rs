@@ -237,6 +237,33 @@ fn debug_output_names_the_path_and_is_off_by_default<E: Traffic>() {
         stderr.lines().any(|l| l.starts_with(&announced)),
         "{announced}\n{stderr}"
     );
+    // And the verifier's work per loaded program, counted by kernels from 5.16.
+    let prefix = format!("{}: program ", E::LIBRARY);
+    let work: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix(&prefix)).collect();
+    assert!(!work.is_empty(), "no verifier line\n{stderr}");
+    for line in work {
+        let (name, said) = line.split_once(": ").unwrap_or_else(|| panic!("{line}"));
+        assert!(name.starts_with(E::NAME), "{line}");
+        if kernel_counts_verified_instructions() {
+            let count: u32 = said
+                .strip_suffix(" instructions verified")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{line}"));
+            assert!((1..1_000_000).contains(&count), "{line}");
+        } else {
+            assert_eq!(said, "verified (the kernel counts the instructions from 5.16)");
+        }
+    }
+}
+
+/// Whether the running kernel reports `verified_insns` (5.16+).
+fn kernel_counts_verified_instructions() -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut numbers = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let version = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    version >= (5, 16)
 }
 
 /// *_ProbeAttachPath answers for every path, without disturbing a running

@@ -81,8 +81,8 @@ fn quiet_socket_is_flushed() {
     quiet_socket_is_flushed_with("ringbuf");
 }
 
-/// The flush runs as a BPF iterator; it reaches user space through the perf
-/// buffer too.
+/// The flush (a map walker, or an iterator before 5.13) reaches user space
+/// through the perf buffer too.
 #[test]
 fn quiet_socket_is_flushed_through_the_perf_buffer() {
     quiet_socket_is_flushed_with("perf");

@@ -560,3 +560,36 @@ int udp_flush(struct bpf_iter__bpf_map_elem *ctx)
 	emit_state(ctx, state, UDP_RECORD_FLUSH, now);
 	return 0;
 }
+
+/*
+ * The same flush as a program that walks the map itself, run by BPF_PROG_RUN
+ * from the polling thread: some kernels refuse map iterators (6.18
+ * Firecracker builds load iter/tcp and iter/task but fail iter/bpf_map_elem
+ * with EPERM). Used wherever bpf_for_each_map_elem exists (5.13+). A tc
+ * program, run on a dummy packet, because its context is one the perf
+ * buffer's output accepts (bpf_skb_event_output).
+ */
+struct flush_walk {
+	void *ctx;
+	__u64 now;
+};
+
+static long flush_one(struct bpf_map *map, __u64 *key, struct udp_socket_state *state, struct flush_walk *walk)
+{
+	if (state->pending && walk->now - state->last_emit_ns >= udp_config.coalesce_ns)
+		emit_state(walk->ctx, state, UDP_RECORD_FLUSH, walk->now);
+	return 0;
+}
+
+SEC("tc")
+int udp_flush_walk(struct __sk_buff *skb)
+{
+	FLOOR_RETURN(0);
+	struct flush_walk walk = {
+		.ctx = skb,
+		.now = bpf_ktime_get_boot_ns(),
+	};
+
+	bpf_for_each_map_elem(&udp_sockets, flush_one, &walk, 0);
+	return 0;
+}

@@ -35,10 +35,7 @@ static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *
 	};
 	facts.lport = SK_READ(sk, __sk_common.skc_num);
 	facts.netns = socket_netns(sk);
-	if (family == AF_INET)
-		SK_READ_INTO((__u32 *)facts.laddr, sk, __sk_common.skc_rcv_saddr);
-	else
-		SK_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	READ_LOCAL_ADDR(facts.laddr, sk, family);
 	if (peer->sk == key) {
 		struct udp_socket_state view = { .family = family };
 
@@ -47,10 +44,7 @@ static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *
 		__builtin_memcpy(facts.raddr, view.daddr, sizeof(facts.raddr));
 	} else if (SK_READ(sk, __sk_common.skc_dport)) {
 		facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
-		if (family == AF_INET)
-			SK_READ_INTO((__u32 *)facts.raddr, sk, __sk_common.skc_daddr);
-		else
-			SK_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		READ_REMOTE_ADDR(facts.raddr, sk, family);
 	}
 	if (!filter_socket_allows(filter, &facts))
 		return 0;
@@ -131,11 +125,7 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 	state->family = family;
 	/* Read after the call: an unbound socket has its port by now. */
 	state->sport = SK_READ(sk, __sk_common.skc_num);
-	if (family == AF_INET) {
-		SK_READ_INTO((__u32 *)state->saddr, sk, __sk_common.skc_rcv_saddr);
-	} else {
-		SK_READ_INTO(&state->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-	}
+	READ_LOCAL_ADDR(state->saddr, sk, family);
 	if (peer.sk == key) {
 		/* An address given with this call (sendto, or recvfrom asking for
 		 * the source): the peer of this datagram. */
@@ -143,12 +133,10 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 	} else if (SK_READ(sk, __sk_common.skc_dport)) {
 		/* Connected: the peer is the socket's. */
 		state->dport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
-		if (family == AF_INET) {
+		/* An earlier call's peer (set_peer) wrote all 16 bytes; IPv4 reads 4. */
+		if (family == AF_INET)
 			__builtin_memset(state->daddr, 0, sizeof(state->daddr));
-			SK_READ_INTO((__u32 *)state->daddr, sk, __sk_common.skc_daddr);
-		} else {
-			SK_READ_INTO(&state->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-		}
+		READ_REMOTE_ADDR(state->daddr, sk, family);
 	} else {
 		/* Unconnected and no address asked for (recv()/read()): the
 		 * kernel never computed the source; say so rather than guess. */

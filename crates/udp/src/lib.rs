@@ -55,6 +55,7 @@ const COMMON_PROGRAMS: &[Program] = &[
     Program::PeriodicIterator {
         name: "udp_flush",
         map: Some("udp_sockets"),
+        walker: Some("udp_flush_walk"),
     },
 ];
 

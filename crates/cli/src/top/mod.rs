@@ -11,6 +11,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::args::{SortKey, TopArgs};
+use crate::environment;
 use crate::failure::Failure;
 use crate::filters;
 use crate::signals::StopSignals;
@@ -80,6 +81,7 @@ impl View {
 pub fn run(args: TopArgs, signals: StopSignals) -> Result<(), Failure> {
     let filter = filters::spec(&args.filters);
     ebpf_interceptor::check_filter(&filter)?;
+    environment::say_ignored(environment::Command::Top, true, true);
     let interval = Duration::from_secs_f64(args.interval);
     // Four observations per interval keep every window covered; the lag
     // lets the observation after a window's end arrive before it is shown.
