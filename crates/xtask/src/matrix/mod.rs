@@ -15,16 +15,19 @@ mod initramfs;
 mod kernels;
 mod modules;
 mod report;
+mod rows;
 pub mod suite;
+mod verified;
 mod watch;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use interceptor_core::attach_path::{self, AttachPath};
 use kernels::Kernel;
+use rows::{KernelRun, Row, RunContext, Target};
 use suite::{LibraryPlan, Run, SuitePlan};
 
 const DEFAULT_CACHE: &str = "/var/cache/ebpf-event-interceptor/vm";
@@ -209,6 +212,8 @@ impl Artifacts {
 
 struct Options {
     only: Option<Vec<String>>,
+    /// Rows run at once.
+    jobs: usize,
     cache: PathBuf,
     minutes: u64,
     /// The UDP benchmark in each selected kernel instead of the suites.
@@ -218,9 +223,10 @@ struct Options {
 fn options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         only: None,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cache: std::env::var_os("EBPF_INTERCEPTOR_VM_CACHE")
             .map_or_else(|| PathBuf::from(DEFAULT_CACHE), PathBuf::from),
-        minutes: 25,
+        minutes: 45,
         bench_udp: false,
     };
     let mut minutes_given = false;
@@ -234,6 +240,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
         match arg.as_str() {
             "--only" => options.only = Some(value.split(',').map(str::to_owned).collect()),
+            "--jobs" => options.jobs = value.parse().map_err(|_| "--jobs takes a number".to_owned())?,
             "--cache" => options.cache = PathBuf::from(value),
             "--minutes" => options.minutes = value.parse().map_err(|_| "--minutes takes a number".to_owned())?,
             other => return Err(format!("unknown option {other}")),
@@ -243,57 +250,6 @@ fn options(args: &[String]) -> Result<Options, String> {
         options.minutes = bench::DEFAULT_MINUTES;
     }
     Ok(options)
-}
-
-/// Boots `kernel` under QEMU TCG with the initramfs; returns its output and
-/// whether it ended on its own.
-fn boot(vmlinuz: &Path, image: &Path, limit: Duration, label: &str) -> (String, bool) {
-    let mut command = Command::new("qemu-system-x86_64");
-    command
-        // One vCPU: two TCG vCPU threads plus QEMU's own compete for this
-        // 2-core host, and the guest then reports RCU stalls and soft
-        // lockups that are only the host's contention.
-        .args([
-            "-accel",
-            "tcg",
-            "-m",
-            "2048",
-            "-smp",
-            "1",
-            "-nographic",
-            "-no-reboot",
-            "-kernel",
-        ])
-        .arg(vmlinuz)
-        .arg("-initrd")
-        .arg(image)
-        // A real soft lockup ends the VM at once, with its stack trace,
-        // instead of waiting for the watchdog; the thresholds allow for a
-        // guest that gets no host CPU for a while.
-        .args([
-            "-append",
-            "console=ttyS0 panic=-1 softlockup_panic=1 watchdog_thresh=60 \
-             rcupdate.rcu_cpu_stall_timeout=180 quiet",
-        ]);
-    let (output, finished) = watch::run_watched(command, limit, label);
-    print_tail_unless(&output, "MATRIX end", label);
-    (output, finished)
-}
-
-/// Prints the last lines of a run that did not reach `marker`: why it ended.
-fn print_tail_unless(output: &str, marker: &str, label: &str) {
-    if !output.contains(marker) {
-        let tail: Vec<&str> = output
-            .lines()
-            .rev()
-            .filter(|l| !l.contains("MATRIX"))
-            .take(60)
-            .collect();
-        println!(
-            "  [{label}] output tail:\n    {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
-        );
-    }
 }
 
 /// `cargo xtask matrix`.
@@ -328,28 +284,25 @@ fn run(args: &[String]) -> Result<bool, String> {
     let suite_command = format!("{} guest-suite {}", this.display(), plan_file.display());
     let limit = Duration::from_secs(options.minutes * 60);
 
+    // Fetching and packing, one kernel after the other (apt, one initramfs).
     let mut initramfs: Option<PathBuf> = None;
     let mut apt_ready = false;
-    let mut rows: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut rows: Vec<Option<Row>> = Vec::new();
+    let mut runs: Vec<KernelRun<'_>> = Vec::new();
     let mut all_ok = true;
-    let mut flaky = 0;
     for kernel in &kernels {
-        let began = Instant::now();
-        let (label, output, finished) = if kernel.package.is_none() {
-            let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-            println!("xtask matrix: host ({})", release.trim());
-            let mut command = Command::new(&this);
-            command.arg("guest-suite").arg(&plan_file).env("TMPDIR", &work);
-            let (output, finished) = watch::run_watched(command, limit, "host");
-            print_tail_unless(&output, "MATRIX done", "host");
-            ("host".to_owned(), output, finished)
+        let target = if kernel.package.is_none() {
+            Target::Host
         } else {
             let (vmlinuz, version) = match kernels::fetch_kernel(&options.cache, kernel, &mut apt_ready) {
                 Ok(found) => found,
                 Err(e) => {
                     println!("xtask matrix: {}: {e}", kernel.id);
                     all_ok = false;
-                    rows.push((kernel.id.clone(), vec![("fetch".into(), format!("failed ({e})"))]));
+                    rows.push(Some((
+                        kernel.id.clone(),
+                        vec![("fetch".into(), format!("failed ({e})"))],
+                    )));
                     continue;
                 }
             };
@@ -364,42 +317,39 @@ fn run(args: &[String]) -> Result<bool, String> {
             };
             let image = work.join(format!("initramfs-{}.cpio.gz", kernel.id));
             modules::append(&shared, &modules::modules_archive(&work, &vmlinuz)?, &image)?;
-            println!(
-                "xtask matrix: {} ({} {version}) under QEMU TCG",
-                kernel.id,
-                kernel.package.as_deref().unwrap_or("")
-            );
-            let (output, finished) = boot(&vmlinuz, &image, limit, &kernel.id);
-            (format!("{} ({version})", kernel.id), output, finished)
+            Target::Vm {
+                vmlinuz,
+                image,
+                version,
+            }
         };
-        let outcome = report::parse(&output, finished);
-        if options.bench_udp {
-            let bench_outcome = bench::parse(&output);
-            bench::report(&work, &kernel.id, &bench_outcome);
-            let ok = outcome.completed && bench_outcome.passed;
-            println!(
-                "xtask matrix: {label}: bench {} in {:.0?}",
-                if ok { "ran" } else { "FAILED" },
-                began.elapsed()
-            );
-            all_ok &= ok;
-            continue;
-        }
-        let verdicts = report::judge(kernel, &outcome);
-        println!(
-            "xtask matrix: {label}: {} in {:.0?}",
-            if verdicts.ok { "ok" } else { "FAILED" },
-            began.elapsed()
-        );
-        all_ok &= verdicts.ok;
-        flaky += verdicts.flaky;
-        let row = if outcome.release.is_empty() {
-            label
-        } else {
-            format!("{label} {}", outcome.release)
-        };
-        rows.push((row, verdicts.cells));
+        runs.push(KernelRun {
+            kernel,
+            target,
+            row: rows.len(),
+        });
+        rows.push(None);
     }
+    // The runs: each is one single-threaded QEMU (or the host's runner), so
+    // as many go at once as the machine has cores (benchmarks one at a time).
+    let jobs = if options.bench_udp { 1 } else { options.jobs };
+    let context = RunContext {
+        this: &this,
+        plan_file: &plan_file,
+        work: &work,
+        limit,
+        bench_udp: options.bench_udp,
+    };
+    // Newest kernels first: they take longest, and the host row fills in last.
+    runs.sort_by_key(|run| (run.kernel.package.is_none(), std::cmp::Reverse(run.row)));
+    let results = rows::run_all(&context, &runs, jobs);
+    let mut flaky = 0;
+    for (row, result) in results {
+        all_ok &= result.ok;
+        flaky += result.flaky;
+        rows[row] = result.row;
+    }
+    let rows: Vec<Row> = rows.into_iter().flatten().collect();
     let table = report::table(&rows);
     println!("\n{table}");
     let _ = fs::write(work.join("results.md"), &table);

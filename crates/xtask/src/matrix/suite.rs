@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::verified;
+
 /// How long one test binary may run.
 const TEST_BINARY_LIMIT: Duration = Duration::from_secs(300);
 
@@ -126,7 +128,7 @@ impl SuitePlan {
     }
 }
 
-fn say(line: &str) {
+pub(super) fn say(line: &str) {
     println!("{line}");
 }
 
@@ -284,6 +286,7 @@ pub fn guest_main(args: &[String]) -> i32 {
             };
             say(&format!("MATRIX probe {} {path} {result} {reason}", library.name));
             if result == "1" {
+                verified::say_work(&plan.libdriver, &library.name, &library.attach_env, path);
                 let env = [(library.attach_env.clone(), path.clone())];
                 let label = format!("{} {}={path}", library.name, library.attach_env);
                 let status = run_cell(&library.suite, &env, &log, &label);
