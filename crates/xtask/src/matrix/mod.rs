@@ -39,8 +39,10 @@ pub struct Library {
     attach_paths: &'static [AttachPath],
     attach_env: &'static str,
     suite: &'static [(&'static str, &'static str)],
-    /// Tests of programs every path shares (the snapshot iterator): run once,
-    /// in the automatic-choice cell, rather than once per path.
+    /// The automatic-choice cell: the lifecycle without a forced path (the
+    /// choice itself, start, restart), and the tests of programs every path
+    /// shares (the snapshot iterator), run there once rather than per path.
+    /// Not the whole suite again: the chosen path's cell ran it, forced.
     auto_only: &'static [(&'static str, &'static str)],
 }
 
@@ -63,7 +65,11 @@ pub const LIBRARIES: [Library; 2] = [
             ("lifecycle", "tcp"),
             ("bursts", "burst_without_consumer"),
         ],
-        auto_only: &[("tcp_snapshots", ""), ("filters", "snapshots_obey")],
+        auto_only: &[
+            ("lifecycle", "tcp"),
+            ("tcp_snapshots", ""),
+            ("filters", "snapshots_obey"),
+        ],
     },
     Library {
         name: "udp",
@@ -77,7 +83,7 @@ pub const LIBRARIES: [Library; 2] = [
             ("udp_coalescing", ""),
             ("bursts", "udp_flood"),
         ],
-        auto_only: &[],
+        auto_only: &[("lifecycle", "udp")],
     },
 ];
 

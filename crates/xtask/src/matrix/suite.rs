@@ -36,9 +36,10 @@ pub struct LibraryPlan {
     pub name: String,
     pub attach_env: String,
     pub paths: Vec<String>,
-    /// Run per supported path and in the automatic cell.
+    /// Run per supported path.
     pub suite: Vec<Run>,
-    /// Run in the automatic cell only (programs every path shares).
+    /// Run in the automatic cell (the lifecycle unforced, and programs every
+    /// path shares).
     pub auto_only: Vec<Run>,
 }
 
@@ -295,8 +296,7 @@ pub fn guest_main(args: &[String]) -> i32 {
         }
         let started = libdriver(&plan, &[&library.name, "start"], "STATUS");
         let chosen = started.rsplit_once("path=").map_or("", |(_, p)| p.trim()).to_owned();
-        let runs: Vec<Run> = library.suite.iter().chain(&library.auto_only).cloned().collect();
-        let status = run_cell(&runs, &[], &log, &format!("{} auto", library.name));
+        let status = run_cell(&library.auto_only, &[], &log, &format!("{} auto", library.name));
         say(&format!("MATRIX cell {} auto {status} {chosen}", library.name));
     }
     if let Some(bench) = &plan.bench {
