@@ -1,8 +1,10 @@
 //! Project tasks that are programs rather than shell:
 //!
-//!   cargo xtask matrix [--only 5.10,6.1,6.12,host] [--cache DIR] [--minutes N] [--bench-udp]
+//!   cargo xtask matrix [--only 5.10,6.1,6.12,host] [--jobs N] [--cache DIR] [--minutes N]
+//!                      [--host-after FILE] [--bench-udp]
 //!       the integration suites on Debian kernels under QEMU and on the host,
-//!       once per attach path each kernel supports and once automatic;
+//!       once per attach path each kernel supports and once automatic, N runs
+//!       at once (default: the cores); the host's row waits for FILE to exist;
 //!       with --bench-udp, instead of the suites, the UDP benchmark figures
 //!       (interceptor-bench --only udp) in each selected kernel
 //!   cargo xtask headers
@@ -25,7 +27,8 @@ use std::process::exit;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: cargo xtask matrix [--only IDS] [--cache DIR] [--minutes N] [--bench-udp] | cargo xtask headers | \
+        "usage: cargo xtask matrix [--only IDS] [--jobs N] [--cache DIR] [--minutes N] [--host-after FILE] \
+         [--bench-udp] | cargo xtask headers | \
          cargo xtask package [--out DIR] | cargo xtask package-test DEB"
     );
     exit(2)

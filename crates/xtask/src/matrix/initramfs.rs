@@ -32,7 +32,10 @@ echo 262144 > /proc/sys/net/ipv4/tcp_max_tw_buckets
 # ahead of busybox's applets of the same name.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 {modules}
-{suite}
+# A row may be split by library (one VM each, so that two cores pack the
+# parts evenly): the kernel command line names the part this VM runs.
+library=$(sed -n 's/.*matrix\.library=\([a-z]*\).*/\1/p' /proc/cmdline)
+{suite} $library
 echo "MATRIX end"
 poweroff -f
 "#;

@@ -99,7 +99,10 @@ impl Artifacts {
         for args in [
             // Not xtask itself: this running program is the one the guests run.
             &["build", "--release", "--locked", "--workspace", "--exclude", "xtask"][..],
-            &["test", "--release", "--locked", "--no-run", "-p", "testkit"][..],
+            // The whole workspace, as `./run.sh test` builds it: with `-p
+            // testkit` cargo unifies features differently and rebuilt testkit
+            // and every test binary (3 minutes of both cores).
+            &["test", "--release", "--locked", "--no-run", "--workspace"][..],
         ] {
             let output = Command::new(&cargo)
                 .args(args)
@@ -224,6 +227,9 @@ struct Options {
     minutes: u64,
     /// The UDP benchmark in each selected kernel instead of the suites.
     bench_udp: bool,
+    /// The host's row waits until this file exists (`./run.sh test` creates
+    /// it when the host's own suites have ended: both use this kernel's hooks).
+    host_after: Option<PathBuf>,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -234,6 +240,7 @@ fn options(args: &[String]) -> Result<Options, String> {
             .map_or_else(|| PathBuf::from(DEFAULT_CACHE), PathBuf::from),
         minutes: 45,
         bench_udp: false,
+        host_after: None,
     };
     let mut minutes_given = false;
     let mut args = args.iter();
@@ -248,6 +255,7 @@ fn options(args: &[String]) -> Result<Options, String> {
             "--only" => options.only = Some(value.split(',').map(str::to_owned).collect()),
             "--jobs" => options.jobs = value.parse().map_err(|_| "--jobs takes a number".to_owned())?,
             "--cache" => options.cache = PathBuf::from(value),
+            "--host-after" => options.host_after = Some(PathBuf::from(value)),
             "--minutes" => options.minutes = value.parse().map_err(|_| "--minutes takes a number".to_owned())?,
             other => return Err(format!("unknown option {other}")),
         }
@@ -329,11 +337,20 @@ fn run(args: &[String]) -> Result<bool, String> {
                 version,
             }
         };
-        runs.push(KernelRun {
-            kernel,
-            target,
-            row: rows.len(),
-        });
+        // A kernel under QEMU runs one VM per library (see rows.rs); the
+        // host's row and a benchmark run are one run each.
+        let parts: Vec<Option<&'static Library>> = match target {
+            Target::Vm { .. } if !options.bench_udp => LIBRARIES.iter().map(Some).collect(),
+            _ => vec![None],
+        };
+        for library in parts {
+            runs.push(KernelRun {
+                kernel,
+                target: target.clone(),
+                library,
+                row: rows.len(),
+            });
+        }
         rows.push(None);
     }
     // The runs: each is one single-threaded QEMU (or the host's runner), so
@@ -345,15 +362,31 @@ fn run(args: &[String]) -> Result<bool, String> {
         work: &work,
         limit,
         bench_udp: options.bench_udp,
+        host_after: options.host_after.as_deref(),
     };
-    // Newest kernels first: they take longest, and the host row fills in last.
-    runs.sort_by_key(|run| (run.kernel.package.is_none(), std::cmp::Reverse(run.row)));
+    // Longest first, so that the short ones fill in at the end: every
+    // kernel's TCP part (the longer), then the UDP parts, newest kernels
+    // first within each, the host's row last.
+    runs.sort_by_key(|run| {
+        (
+            run.kernel.package.is_none(),
+            run.library.map(|l| l.name != "tcp"),
+            std::cmp::Reverse(run.row),
+        )
+    });
     let results = rows::run_all(&context, &runs, jobs);
     let mut flaky = 0;
     for (row, result) in results {
         all_ok &= result.ok;
         flaky += result.flaky;
-        rows[row] = result.row;
+        // A row run in parts is the union of their cells.
+        rows[row] = match (rows[row].take(), result.row) {
+            (Some((label, mut cells)), Some((_, more))) => {
+                cells.extend(more);
+                Some((label, cells))
+            }
+            (earlier, later) => later.or(earlier),
+        };
     }
     let rows: Vec<Row> = rows.into_iter().flatten().collect();
     let table = report::table(&rows);

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::LIBRARIES;
 use super::kernels::Kernel;
+use super::{LIBRARIES, Library};
 
 /// What one kernel's run said.
 #[derive(Debug, Default)]
@@ -102,14 +102,14 @@ pub struct Verdicts {
     pub flaky: usize,
 }
 
-/// Each cell's verdict.
-pub fn judge(kernel: &Kernel, outcome: &Outcome) -> Verdicts {
+/// Each cell's verdict, for the libraries the run tested.
+pub fn judge(kernel: &Kernel, libraries: &[&Library], outcome: &Outcome) -> Verdicts {
     let expectations = kernel.package.is_some() || glob_match(&kernel.version, &outcome.release);
     let mut verdicts = Verdicts {
         ok: outcome.completed,
         ..Verdicts::default()
     };
-    for library in &LIBRARIES {
+    for library in libraries {
         let supported = kernel.supported.get(library.name).cloned().unwrap_or_default();
         let paths = library.paths();
         for path in &paths {
@@ -215,7 +215,8 @@ mod tests {
             let _ = writeln!(output, "MATRIX cell {} auto passed tp_btf", library.name);
         }
         output.push_str("MATRIX done\n");
-        let verdicts = judge(&kernel, &parse(&output, true));
+        let libraries: Vec<&Library> = LIBRARIES.iter().collect();
+        let verdicts = judge(&kernel, &libraries, &parse(&output, true));
         assert_eq!(verdicts.flaky, 1);
         assert!(!verdicts.ok);
         assert!(verdicts.cells.contains(&("tcp:tp_btf".to_owned(), "FLAKY".to_owned())));
@@ -224,5 +225,10 @@ mod tests {
                 .cells
                 .contains(&("udp:auto".to_owned(), "passed (tp_btf)".to_owned()))
         );
+        // A run of one library's part is judged on that library's cells only.
+        let verdicts = judge(&kernel, &[&LIBRARIES[1]], &parse(&output, true));
+        assert!(verdicts.ok);
+        assert!(verdicts.cells.iter().all(|(column, _)| column.starts_with("udp:")));
+        assert_eq!(verdicts.cells.len(), LIBRARIES[1].paths().len() + 1);
     }
 }

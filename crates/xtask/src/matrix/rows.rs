@@ -1,7 +1,9 @@
 //! Running the matrix's rows: each on its target (the host's own runner, or
 //! a kernel booted under QEMU TCG), judged as it ends, as many at once as
 //! asked. Each QEMU is one single-threaded vCPU, so a 2-core host runs two
-//! rows side by side.
+//! side by side. A kernel's row is run as one VM per library: the parts then
+//! pack onto the cores evenly (whole rows left one core idle for the last
+//! row's whole length), and the row is the union of its parts' cells.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::kernels::Kernel;
-use super::{bench, report, watch};
+use super::{Library, bench, report, watch};
 
 /// Where one row runs.
+#[derive(Clone)]
 pub enum Target {
     /// The host's own runner.
     Host,
@@ -25,11 +28,23 @@ pub enum Target {
     },
 }
 
-/// One row to run: the kernel, where, and its place in the table.
+/// One run: the kernel, where, which library's part (every library when
+/// none), and the row of the table it fills.
 pub struct KernelRun<'k> {
     pub kernel: &'k Kernel,
     pub target: Target,
+    pub library: Option<&'static Library>,
     pub row: usize,
+}
+
+impl KernelRun<'_> {
+    /// The libraries this run tests.
+    fn libraries(&self) -> Vec<&'static Library> {
+        match self.library {
+            Some(library) => vec![library],
+            None => super::LIBRARIES.iter().collect(),
+        }
+    }
 }
 
 /// What every run shares.
@@ -39,13 +54,15 @@ pub struct RunContext<'a> {
     pub work: &'a Path,
     pub limit: Duration,
     pub bench_udp: bool,
+    /// The host's row starts once this file exists.
+    pub host_after: Option<&'a Path>,
 }
 
 /// A row of the table: its label and (column, verdict) cells.
 pub type Row = (String, Vec<(String, String)>);
 
-/// One row's result: its table row (none for a benchmark run), and whether
-/// it passed.
+/// One run's result: its part of a table row (none for a benchmark run), and
+/// whether it passed.
 pub struct KernelResult {
     pub row: Option<Row>,
     pub ok: bool,
@@ -54,8 +71,12 @@ pub struct KernelResult {
 
 /// Runs one row's suites (or benchmark) and judges them.
 fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
+    if let (Target::Host, Some(gate)) = (&run.target, context.host_after) {
+        wait_for(gate);
+    }
     let began = Instant::now();
     let kernel = run.kernel;
+    let part = run.library.map_or_else(String::new, |l| format!(" {}", l.name));
     let (label, output, finished) = match &run.target {
         Target::Host => {
             let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
@@ -75,11 +96,17 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
             version,
         } => {
             println!(
-                "xtask matrix: {} ({} {version}) under QEMU TCG",
+                "xtask matrix: {}{part} ({} {version}) under QEMU TCG",
                 kernel.id,
                 kernel.package.as_deref().unwrap_or("")
             );
-            let (output, finished) = boot(vmlinuz, image, context.limit, &kernel.id);
+            let (output, finished) = boot(
+                vmlinuz,
+                image,
+                run.library,
+                context.limit,
+                &format!("{}{part}", kernel.id),
+            );
             (format!("{} ({version})", kernel.id), output, finished)
         }
     };
@@ -89,7 +116,7 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
         bench::report(context.work, &kernel.id, &bench_outcome);
         let ok = outcome.completed && bench_outcome.passed;
         println!(
-            "xtask matrix: {label}: bench {} in {:.0?}",
+            "xtask matrix: {label}{part}: bench {} in {:.0?}",
             if ok { "ran" } else { "FAILED" },
             began.elapsed()
         );
@@ -99,9 +126,9 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
             flaky: 0,
         };
     }
-    let verdicts = report::judge(kernel, &outcome);
+    let verdicts = report::judge(kernel, &run.libraries(), &outcome);
     println!(
-        "xtask matrix: {label}: {} in {:.0?}",
+        "xtask matrix: {label}{part}: {} in {:.0?}",
         if verdicts.ok { "ok" } else { "FAILED" },
         began.elapsed()
     );
@@ -138,9 +165,26 @@ pub fn run_all(context: &RunContext<'_>, runs: &[KernelRun<'_>], jobs: usize) ->
     results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Boots `kernel` under QEMU TCG with the initramfs; returns its output and
-/// whether it ended on its own.
-fn boot(vmlinuz: &Path, image: &Path, limit: Duration, label: &str) -> (String, bool) {
+/// Waits until `gate` exists: the host's row must not trace beside other
+/// suites on this kernel.
+fn wait_for(gate: &Path) {
+    if !gate.exists() {
+        println!(
+            "xtask matrix: host: waiting for {} (the host's own suites)",
+            gate.display()
+        );
+    }
+    while !gate.exists() {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Boots `kernel` under QEMU TCG with the initramfs, to run `library`'s part
+/// (every library's when none); returns its output and whether it ended on
+/// its own.
+fn boot(vmlinuz: &Path, image: &Path, library: Option<&Library>, limit: Duration, label: &str) -> (String, bool) {
+    // The guest's init reads the part from the command line.
+    let part = library.map_or_else(String::new, |l| format!(" matrix.library={}", l.name));
     let mut command = Command::new("qemu-system-x86_64");
     command
         // One vCPU: two TCG vCPU threads plus QEMU's own compete for this
@@ -163,11 +207,11 @@ fn boot(vmlinuz: &Path, image: &Path, limit: Duration, label: &str) -> (String, 
         // A real soft lockup ends the VM at once, with its stack trace,
         // instead of waiting for the watchdog; the thresholds allow for a
         // guest that gets no host CPU for a while.
-        .args([
-            "-append",
+        .arg("-append")
+        .arg(format!(
             "console=ttyS0 panic=-1 softlockup_panic=1 watchdog_thresh=60 \
-             rcupdate.rcu_cpu_stall_timeout=180 quiet",
-        ]);
+             rcupdate.rcu_cpu_stall_timeout=180 quiet{part}"
+        ));
     let (output, finished) = watch::run_watched(command, limit, label);
     print_tail_unless(&output, "MATRIX end", label);
     (output, finished)

@@ -252,11 +252,16 @@ fn clear_library_environment() {
     }
 }
 
-/// `xtask guest-suite PLAN`: runs the plan, printing MATRIX lines.
+/// `xtask guest-suite PLAN [LIBRARY]`: runs the plan (only LIBRARY's part
+/// when named), printing MATRIX lines.
 pub fn guest_main(args: &[String]) -> i32 {
-    let [plan_path] = args else {
-        eprintln!("usage: xtask guest-suite PLAN");
-        return 2;
+    let (plan_path, only) = match args {
+        [plan_path] => (plan_path, None),
+        [plan_path, library] => (plan_path, Some(library.as_str())),
+        _ => {
+            eprintln!("usage: xtask guest-suite PLAN [LIBRARY]");
+            return 2;
+        }
     };
     let plan = match fs::read_to_string(plan_path)
         .map_err(|e| e.to_string())
@@ -272,7 +277,7 @@ pub fn guest_main(args: &[String]) -> i32 {
     let log = std::env::temp_dir().join("kernel-matrix.log");
     let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     say(&format!("MATRIX kernel {}", release.trim()));
-    for library in &plan.libraries {
+    for library in plan.libraries.iter().filter(|l| only.is_none_or(|name| l.name == name)) {
         for path in &library.paths {
             let probe = libdriver(&plan, &[&library.name, "probe", &format!("path={path}")], "PROBE");
             let (result, reason) = match probe.strip_prefix("result=") {
