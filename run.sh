@@ -58,7 +58,8 @@ SOAK_PACKAGES=(stress-ng)
 LIBRARIES=(libtcpEvent.so libudpEvent.so)
 HEADERS=(include/tcpEvent.h include/udpEvent.h)
 
-log() { printf '==> %s\n' "$*" >&2; }
+# Each step with the time since the start: where a slow run spends it.
+log() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 require_root() {
     if [ "$(id -u)" != 0 ]; then

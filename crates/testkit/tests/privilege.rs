@@ -10,7 +10,7 @@ use common::{field, libdriver};
 const GRANT: &str = "run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
 
 fn starts_with(library: &str, caps: &str) -> (String, String) {
-    let output = libdriver(&[library, "start", "wait_ms=5000", &format!("caps={caps}")], &[], None);
+    let output = libdriver(&[library, "start", "wait_ms=20000", &format!("caps={caps}")], &[], None);
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

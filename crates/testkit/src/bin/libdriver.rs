@@ -2,7 +2,7 @@
 //! its stderr, another uid or a clean address space. Results go to stdout as
 //! `KEY k=v ...` lines.
 //!
-//!   libdriver tcp|udp start [wait_ms=5000]    AddProbe, wait, report, cleanup
+//!   libdriver tcp|udp start [wait_ms=20000]   AddProbe, wait, report, cleanup
 //!   libdriver tcp setup                        setupBPF(NULL) (returns only on failure here)
 //!   libdriver tcp|udp probe path=P             *_ProbeAttachPath(P): PROBE result=R reason: ...
 //!   libdriver tcp|udp events ms=N              AddProbe, print each event for N ms (EVENT ...)
@@ -55,7 +55,11 @@ fn start<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
     for _ in 0..number(args, "rounds", 1) {
         let began = Instant::now();
         lib.add_probe(program);
-        let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 5000)));
+        // A deadline, not a measure: it ends as soon as the start does. As
+        // long as the tests' own sessions allow (testkit's `start`): a guest
+        // under TCG sharing its core with the host's suites once took 5 s to
+        // load and verify TCP's programs.
+        let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 20_000)));
         say(format!(
             "STATUS value={} elapsed_ms={} path={}",
             lib.status(),

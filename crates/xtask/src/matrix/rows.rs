@@ -77,7 +77,8 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
     let began = Instant::now();
     let kernel = run.kernel;
     let part = run.library.map_or_else(String::new, |l| format!(" {}", l.name));
-    let (label, output, finished) = match &run.target {
+    // `label` names the table's row; `said` this run in the progress lines.
+    let (label, said, output, finished) = match &run.target {
         Target::Host => {
             let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
             println!("xtask matrix: host ({})", release.trim());
@@ -88,7 +89,7 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
                 .env("TMPDIR", context.work);
             let (output, finished) = watch::run_watched(command, context.limit, "host");
             print_tail_unless(&output, "MATRIX done", "host");
-            ("host".to_owned(), output, finished)
+            ("host".to_owned(), "host".to_owned(), output, finished)
         }
         Target::Vm {
             vmlinuz,
@@ -107,7 +108,12 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
                 context.limit,
                 &format!("{}{part}", kernel.id),
             );
-            (format!("{} ({version})", kernel.id), output, finished)
+            (
+                format!("{} ({version})", kernel.id),
+                format!("{}{part} ({version})", kernel.id),
+                output,
+                finished,
+            )
         }
     };
     let outcome = report::parse(&output, finished);
@@ -116,7 +122,7 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
         bench::report(context.work, &kernel.id, &bench_outcome);
         let ok = outcome.completed && bench_outcome.passed;
         println!(
-            "xtask matrix: {label}{part}: bench {} in {:.0?}",
+            "xtask matrix: {said}: bench {} in {:.0?}",
             if ok { "ran" } else { "FAILED" },
             began.elapsed()
         );
@@ -128,7 +134,7 @@ fn run_kernel(context: &RunContext<'_>, run: &KernelRun<'_>) -> KernelResult {
     }
     let verdicts = report::judge(kernel, &run.libraries(), &outcome);
     println!(
-        "xtask matrix: {label}{part}: {} in {:.0?}",
+        "xtask matrix: {said}: {} in {:.0?}",
         if verdicts.ok { "ok" } else { "FAILED" },
         began.elapsed()
     );
