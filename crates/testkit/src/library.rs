@@ -103,6 +103,11 @@ pub const GOT_EVENT: i32 = 1;
 pub const TIMED_OUT: i32 = 0;
 pub const CLEANED_UP: i32 = -1;
 
+/// How long a start may take before a test calls it failed: a deadline, not
+/// a measure (waits end as soon as the start does). Generous for a TCG guest
+/// sharing its core, which once took over 5 s to load and verify TCP's programs.
+pub const START_DEADLINE: Duration = Duration::from_secs(20);
+
 /// A loaded library.
 #[derive(Debug)]
 pub struct Library<E: EventAbi> {
@@ -261,7 +266,7 @@ impl<E: EventAbi> Library<E> {
     pub fn start(&self) -> Session<'_, E> {
         let session = Session::claim(self);
         self.add_probe(Some(crate::tcp::bcc_program()));
-        self.wait_ready(Duration::from_secs(20)).unwrap();
+        self.wait_ready(START_DEADLINE).unwrap();
         session
     }
 

@@ -39,7 +39,7 @@ impl Drop for Traffic {
 /// that time; up to a minute).
 pub fn cleanup_under_traffic<E: EventAbi>(lib: &Library<E>, session: Duration) -> (u64, u64) {
     lib.add_probe(None);
-    lib.wait_ready(Duration::from_secs(20))
+    lib.wait_ready(crate::library::START_DEADLINE)
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::scope(|scope| {
         scope.spawn(|| {

@@ -27,7 +27,7 @@ use std::io::Write;
 use std::process::{Command, exit};
 use std::time::{Duration, Instant};
 
-use testkit::library::{EventAbi, GOT_EVENT, Library};
+use testkit::library::{EventAbi, GOT_EVENT, Library, START_DEADLINE};
 use testkit::peers::Peer;
 use testkit::tcp::TcpEvent;
 use testkit::udp::UdpEvent;
@@ -55,11 +55,8 @@ fn start<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
     for _ in 0..number(args, "rounds", 1) {
         let began = Instant::now();
         lib.add_probe(program);
-        // A deadline, not a measure: it ends as soon as the start does. As
-        // long as the tests' own sessions allow (testkit's `start`): a guest
-        // under TCG sharing its core with the host's suites once took 5 s to
-        // load and verify TCP's programs.
-        let ready = lib.wait_ready(Duration::from_millis(number(args, "wait_ms", 20_000)));
+        let wait = number(args, "wait_ms", START_DEADLINE.as_millis() as u64);
+        let ready = lib.wait_ready(Duration::from_millis(wait));
         say(format!(
             "STATUS value={} elapsed_ms={} path={}",
             lib.status(),
@@ -78,7 +75,7 @@ fn start<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
 /// from outside (perf stat around a workload).
 fn consume<E: EventAbi>(lib: &Library<E>, args: &HashMap<String, String>) {
     lib.add_probe(None);
-    if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+    if let Err(e) = lib.wait_ready(START_DEADLINE) {
         say(format!("ERROR {e}"));
         exit(1);
     }
@@ -146,7 +143,7 @@ fn burst<E: EventAbi>(lib: &Library<E>, library: &str, args: &HashMap<String, St
     unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     let count = number(args, "count", 3000);
     lib.add_probe(None);
-    if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+    if let Err(e) = lib.wait_ready(START_DEADLINE) {
         say(format!("ERROR {e}"));
         exit(1);
     }
@@ -219,7 +216,7 @@ fn both(args: &HashMap<String, String>) {
     fn drain<E: EventAbi>(until: Instant) -> std::thread::JoinHandle<(u64, Library<E>)> {
         let lib = Library::<E>::load();
         lib.add_probe(None);
-        if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+        if let Err(e) = lib.wait_ready(START_DEADLINE) {
             say(format!("ERROR {e}"));
             exit(1);
         }
@@ -288,7 +285,7 @@ fn run<E: EventAbi>(library: &str, action: &str, args: &HashMap<String, String>)
         }
         "events" => {
             lib.add_probe(None);
-            if let Err(e) = lib.wait_ready(Duration::from_secs(20)) {
+            if let Err(e) = lib.wait_ready(START_DEADLINE) {
                 say(format!("ERROR {e}"));
                 exit(1);
             }
