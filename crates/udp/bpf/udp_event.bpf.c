@@ -545,6 +545,13 @@ int udp_sock_release(struct bpf_sock *ctx)
 
 /* ---- coalescing: report sockets with calls not yet reported ---- */
 
+/* Whether a socket has calls not yet reported and its last report is at
+ * least one coalescing interval old: the one rule of both flush forms. */
+static __always_inline int flush_due(const struct udp_socket_state *state, __u64 now)
+{
+	return state->pending && now - state->last_emit_ns >= udp_config.coalesce_ns;
+}
+
 SEC("iter/bpf_map_elem")
 int udp_flush(struct bpf_iter__bpf_map_elem *ctx)
 {
@@ -552,12 +559,11 @@ int udp_flush(struct bpf_iter__bpf_map_elem *ctx)
 	struct udp_socket_state *state = ctx->value;
 	__u64 now;
 
-	if (!state || !state->pending)
+	if (!state)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
-	if (now - state->last_emit_ns < udp_config.coalesce_ns)
-		return 0;
-	emit_state(ctx, state, UDP_RECORD_FLUSH, now);
+	if (flush_due(state, now))
+		emit_state(ctx, state, UDP_RECORD_FLUSH, now);
 	return 0;
 }
 
@@ -576,7 +582,7 @@ struct flush_walk {
 
 static long flush_one(struct bpf_map *map, __u64 *key, struct udp_socket_state *state, struct flush_walk *walk)
 {
-	if (state->pending && walk->now - state->last_emit_ns >= udp_config.coalesce_ns)
+	if (flush_due(state, walk->now))
 		emit_state(walk->ctx, state, UDP_RECORD_FLUSH, walk->now);
 	return 0;
 }

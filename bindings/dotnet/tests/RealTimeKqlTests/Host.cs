@@ -7,6 +7,17 @@ namespace EbpfEventInterceptor.Tests
     /// <summary>realtimekql-ebpf (or another built program) run as a child, started and ready.</summary>
     public static class Host
     {
+        /// <summary>
+        /// Live snapshots off: every test here counts the events its peers caused ("after 8
+        /// events", --max-events), and a snapshot pass (every 6 s by default) that found a
+        /// peer's connection still open would add one, by timing (seen under load: "after 9
+        /// events"). The snapshots have their own tests (crates/testkit/tests/tcp_snapshots.rs).
+        /// </summary>
+        static readonly Dictionary<string, string> Environment = new Dictionary<string, string>
+        {
+            { "EBPF_INTERCEPTOR_TCP_SNAPSHOT_SECS", "0" },
+        };
+
         /// <summary>Starts the program and waits for its "tracing" line on stderr.</summary>
         public static ChildProcess Start(string program, params string[] args)
         {
@@ -21,7 +32,7 @@ namespace EbpfEventInterceptor.Tests
         /// </summary>
         public static ChildProcess StartLauncher(params string[] args)
         {
-            var child = new ChildProcess(TestEnvironment.Built("realtimekql-ebpf"), args);
+            var child = new ChildProcess(TestEnvironment.Built("realtimekql-ebpf"), args, Environment);
             child.WaitForStderr("tracing", TimeSpan.FromSeconds(30));
             return child;
         }
@@ -29,7 +40,7 @@ namespace EbpfEventInterceptor.Tests
         /// <summary>Starts the program through mono, as its launcher does.</summary>
         public static ChildProcess Launch(string program, params string[] args)
         {
-            return new ChildProcess("mono", new[] { TestEnvironment.Built(program) }.Concat(args));
+            return new ChildProcess("mono", new[] { TestEnvironment.Built(program) }.Concat(args), Environment);
         }
 
         /// <summary>The rows printed so far, waiting until <paramref name="done"/> holds (15 s at most).</summary>
