@@ -56,10 +56,12 @@ struct filter_facts {
 	__u32 uid;
 	__u32 netns;
 	__u16 family;
+	/* The local port, or the range it will be picked from (a connect()
+	 * before the port is chosen): the port itself is [lport, lport_high]. */
 	__u16 lport;
+	__u16 lport_high;
 	__u16 rport;
 	__u8 owner_known;	/* pid, uid, comm are the socket owner's */
-	__u8 lport_known;
 	__u8 cgroup_known;	/* cgroup_match holds the cgroup terms' result */
 	__u8 cgroup_match;
 };
@@ -83,6 +85,19 @@ static __always_inline int filter_has_u16(const __u16 *values, __u8 count, __u16
 		if (i >= count)
 			return 0;
 		if (values[i] == value)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether one of `values` lies within [low, high]. */
+static __always_inline int filter_has_u16_within(const __u16 *values, __u8 count, __u16 low, __u16 high)
+{
+#pragma unroll
+	for (int i = 0; i < FILTER_TERMS; i++) {
+		if (i >= count)
+			return 0;
+		if (values[i] >= low && values[i] <= high)
 			return 1;
 	}
 	return 0;
@@ -183,13 +198,14 @@ static __always_inline int filter_socket_allows(const struct filter *filter, con
 		return 0;
 	if ((keys & FILTER_KEY_RPORT) && !filter_has_u16(filter->rport, filter->n_rport, facts->rport))
 		return 0;
-	if (facts->lport_known) {
-		if ((keys & FILTER_KEY_LPORT) && !filter_has_u16(filter->lport, filter->n_lport, facts->lport))
-			return 0;
-		if ((keys & FILTER_KEY_PORT) && !filter_has_u16(filter->port, filter->n_port, facts->lport) &&
-		    !filter_has_u16(filter->port, filter->n_port, facts->rport))
-			return 0;
-	}
+	/* A local port not chosen yet matches a term whose port it may become. */
+	if ((keys & FILTER_KEY_LPORT) &&
+	    !filter_has_u16_within(filter->lport, filter->n_lport, facts->lport, facts->lport_high))
+		return 0;
+	if ((keys & FILTER_KEY_PORT) &&
+	    !filter_has_u16_within(filter->port, filter->n_port, facts->lport, facts->lport_high) &&
+	    !filter_has_u16(filter->port, filter->n_port, facts->rport))
+		return 0;
 	if ((keys & FILTER_KEY_ADDR) && !filter_has_addr(filter, facts->family, facts->laddr) &&
 	    !filter_has_addr(filter, facts->family, facts->raddr))
 		return 0;

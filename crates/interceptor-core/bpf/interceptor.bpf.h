@@ -240,21 +240,25 @@ static __always_inline struct sock *socket_of_file(struct file *file)
 	return BPF_CORE_READ(sock, sk);
 }
 
-/* The socket behind file descriptor fd of the current process. */
-static __always_inline struct sock *socket_of_fd(long fd)
+/* The socket behind file descriptor fd of the current process, which the
+ * caller knows to be a socket (one accept() returned): the file's inode is
+ * not read to check (two probe reads fewer on every accept). */
+static __always_inline struct sock *socket_of_socket_fd(long fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
 	struct file **files = BPF_CORE_READ(fdt, fd);
 	struct file *file = NULL;
+	struct socket *sock;
 
 	if (fd < 0 || fd >= max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &files[fd]);
 	if (!file)
 		return NULL;
-	return socket_of_file(file);
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
 }
 
 #endif /* INTERCEPTOR_BPF_H */

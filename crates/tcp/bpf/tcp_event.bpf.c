@@ -57,10 +57,41 @@ static __always_inline int is_tcp_socket(struct sock *sk)
 	return is_inet_family(BPF_CORE_READ(sk, __sk_common.skc_family));
 }
 
-/* Whether the filter's socket terms let a socket through, through CO-RE
- * reads (any context): the template's form for untyped pointers, defined
- * with the state handler below. */
-static __always_inline int socket_allowed_probed(const struct filter *filter, struct sock *sk);
+/* struct local_ports before 6.3: the range as two ints (since: one u32). */
+struct local_ports___pair {
+	int range[2];
+} __attribute__((preserve_access_index));
+
+/*
+ * Whether the filter's socket terms let a socket through, at a point where
+ * the owner is recorded (process context; the local port is chosen, so
+ * skc_num holds it), in as few CO-RE probe reads as the socket's layout
+ * allows: both ports in one, an IPv4 socket's two addresses in one (accept
+ * and sock_release pay this for every socket without an entry).
+ */
+static __always_inline int socket_allowed_at_owner_point(const struct filter *filter, struct sock *sk)
+{
+	struct filter_facts facts = {
+		.family = BPF_CORE_READ(sk, __sk_common.skc_family),
+	};
+	/* Little-endian pairs: dport (network order) and num; daddr and rcv_saddr. */
+	__u32 ports = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+
+	facts.rport = bpf_ntohs((__u16)ports);
+	facts.lport = ports >> 16;
+	facts.lport_high = facts.lport;
+	facts.netns = socket_netns(sk);
+	if (facts.family == AF_INET) {
+		__u64 addresses = BPF_CORE_READ(sk, __sk_common.skc_addrpair);
+
+		*(__u32 *)facts.raddr = (__u32)addresses;
+		*(__u32 *)facts.laddr = addresses >> 32;
+	} else {
+		BPF_CORE_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	return filter_socket_allows(filter, &facts);
+}
 
 /* The cookie of a socket behind an untyped pointer: the kernel's, if it was
  * ever asked for, else the library's key. */
@@ -123,7 +154,7 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 		return;
 	/* The socket's terms first: they need no task facts. An entry made
 	 * under another filter stays (its close decides in full). */
-	if (filter && !info && !socket_checked && !socket_allowed_probed(filter, sk))
+	if (filter && !info && !socket_checked && !socket_allowed_at_owner_point(filter, sk))
 		return;
 	if (filter) {
 		filter_facts_of_current(filter, &facts);
@@ -183,9 +214,9 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 		.netns = record->netns,
 		.family = record->family,
 		.lport = record->sport,
+		.lport_high = record->sport,
 		.rport = record->dport,
 		.owner_known = record->owner_known,
-		.lport_known = 1,
 	};
 
 	__builtin_memcpy(facts.comm, record->comm, sizeof(facts.comm));
@@ -206,22 +237,28 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 #define STATE_HANDLER on_state_change_btf
 #define FILL_RECORD fill_record_btf
 #define SOCKET_ALLOWED socket_allowed_btf
+#define EPHEMERAL_PORTS ephemeral_ports_btf
 #define SK_READ(sk, field) ((sk)->field)
 #define SK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), &(sk)->field, sizeof(*(dst)))
 #define TCP_SOCK(sk) bpf_skc_to_tcp_sock(sk)
+#define TCP_SOCK_OF_TCP(sk) bpf_skc_to_tcp_sock(sk)
 #define TP_READ(tp, field) ((tp)->field)
 #define TP_HAS(tp, field) bpf_core_field_exists((tp)->field)
+#define KREAD(ptr, field) ((ptr)->field)
 #define COOKIE(sk) COOKIE_BTF(sk)
 #define NETNS(sk) ((sk)->__sk_common.skc_net.net->ns.inum)
 #include "tcp_state.tmpl.bpf.h"
 #undef STATE_HANDLER
 #undef FILL_RECORD
 #undef SOCKET_ALLOWED
+#undef EPHEMERAL_PORTS
 #undef SK_READ
 #undef SK_READ_INTO
 #undef TCP_SOCK
+#undef TCP_SOCK_OF_TCP
 #undef TP_READ
 #undef TP_HAS
+#undef KREAD
 #undef COOKIE
 #undef NETNS
 
@@ -229,11 +266,14 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 #define STATE_HANDLER on_state_change_probed
 #define FILL_RECORD fill_record_probed
 #define SOCKET_ALLOWED socket_allowed_probed
+#define EPHEMERAL_PORTS ephemeral_ports_probed
 #define SK_READ(sk, field) BPF_CORE_READ(sk, field)
 #define SK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
 #define TCP_SOCK(sk) (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP ? (struct tcp_sock *)(sk) : NULL)
+#define TCP_SOCK_OF_TCP(sk) ((struct tcp_sock *)(sk))
 #define TP_READ(tp, field) BPF_CORE_READ(tp, field)
 #define TP_HAS(tp, field) bpf_core_field_exists((tp)->field)
+#define KREAD(ptr, field) BPF_CORE_READ(ptr, field)
 #define COOKIE(sk) cookie_probed(sk)
 #define NETNS(sk) socket_netns(sk)
 #include "tcp_state.tmpl.bpf.h"
@@ -267,7 +307,7 @@ int tcp_accept4_exit(struct trace_event_raw_sys_exit *args)
 {
 	FLOOR_RETURN(0);
 	/* Cookie 0: read by record_owner only if it makes the entry. */
-	record_accepting_owner(socket_of_fd(args->ret), 0);
+	record_accepting_owner(socket_of_socket_fd(args->ret), 0);
 	return 0;
 }
 
@@ -276,7 +316,7 @@ int tcp_accept_exit(struct trace_event_raw_sys_exit *args)
 {
 	FLOOR_RETURN(0);
 	/* Cookie 0: read by record_owner only if it makes the entry. */
-	record_accepting_owner(socket_of_fd(args->ret), 0);
+	record_accepting_owner(socket_of_socket_fd(args->ret), 0);
 	return 0;
 }
 
@@ -325,8 +365,11 @@ int tcp_sock_release(struct bpf_sock *ctx)
 		return 1;
 	state = ctx->state;
 	if (state == TCP_CLOSE || state == TCP_LISTEN) {
-		/* Never connected, or already reported: nothing will close later. */
-		bpf_map_delete_elem(&tcp_sockets, &key);
+		/* Never connected, or already reported: nothing will close later.
+		 * Usually there is no entry (the close deleted it): a lookup
+		 * costs less than a delete, which locks its bucket. */
+		if (bpf_map_lookup_elem(&tcp_sockets, &key))
+			bpf_map_delete_elem(&tcp_sockets, &key);
 		return 1;
 	}
 	record_owner(sk, TCP_ROLE_UNKNOWN, 0, 0);

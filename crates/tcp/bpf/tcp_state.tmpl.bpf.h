@@ -9,16 +9,47 @@
  *     connection, see README "Overhead");
  *   - for raw_tp and the tracepoint, with CO-RE probe reads.
  *
- * The includer defines STATE_HANDLER, FILL_RECORD and SOCKET_ALLOWED (the
- * functions' names) and:
+ * The includer defines STATE_HANDLER, FILL_RECORD, SOCKET_ALLOWED and
+ * EPHEMERAL_PORTS (the functions' names) and:
  *   SK_READ(sk, field)            a struct sock field
  *   SK_READ_INTO(dst, sk, field)  copies a struct sock field into *dst
  *   TCP_SOCK(sk)                  the tcp_sock, or NULL if sk is not TCP
+ *   TCP_SOCK_OF_TCP(sk)           the same for a socket known to be TCP
  *   TP_READ(tp, field)            a struct tcp_sock field
  *   TP_HAS(tp, field)             whether the running kernel's tcp_sock has it
+ *   KREAD(ptr, field)             a field behind another kernel pointer
  *   COOKIE(sk)                    the socket's cookie, at its first sighting
  *   NETNS(sk)                     the socket's network namespace inode
  */
+
+/*
+ * The ports connect() picks a local port from in a socket's network
+ * namespace (net.ipv4.ip_local_port_range, which IPv6 shares; a socket's own
+ * IP_LOCAL_PORT_RANGE only narrows it): what a filter knows of a connecting
+ * socket's local port before connect() has chosen it, so that a port term
+ * outside the range (a server's port) excludes outgoing connections at once.
+ */
+static __always_inline void EPHEMERAL_PORTS(struct sock *sk, __u16 *low, __u16 *high)
+{
+	struct net *net = SK_READ(sk, __sk_common.skc_net.net);
+	struct local_ports *ports = &net->ipv4.ip_local_ports;
+
+	if (bpf_core_field_size(ports->range) == sizeof(__u32)) {
+		__u32 range = KREAD(ports, range);
+
+		*low = range & 0xffff;
+		*high = range >> 16;
+	} else {
+		struct local_ports___pair *pair = (void *)ports;
+
+		*low = KREAD(pair, range[0]);
+		*high = KREAD(pair, range[1]);
+	}
+	if (*low > *high) {	/* not what the kernel reads: assume any port */
+		*low = 0;
+		*high = 0xffff;
+	}
+}
 
 /*
  * Whether the filter's socket terms (family, ports, addresses, netns) let a
@@ -28,19 +59,22 @@
  * only those a term names split each verifier path once per key (the 5.10
  * kernel matrix verified ~40 % more instructions per start and ran ~23 %
  * longer; ns per connection the same within noise). The local port is not
- * known before connect() has picked it (at SYN_SENT it may not be), and an
- * unknown fact never excludes.
+ * known before connect() has picked it (at SYN_SENT it may not be): then the
+ * namespace's ephemeral range stands for it, read only for port terms.
  */
 static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct sock *sk)
 {
 	struct filter_facts facts = {
 		.family = SK_READ(sk, __sk_common.skc_family),
 	};
-	struct tcp_sock *tp = TCP_SOCK(sk);
+	/* Every caller has checked the protocol. */
+	struct tcp_sock *tp = TCP_SOCK_OF_TCP(sk);
 
 	if (tp)
 		facts.lport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
-	facts.lport_known = facts.lport != 0;
+	facts.lport_high = facts.lport;
+	if (!facts.lport && (filter->keys & (FILTER_KEY_PORT | FILTER_KEY_LPORT)))
+		EPHEMERAL_PORTS(sk, &facts.lport, &facts.lport_high);
 	facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
 	facts.netns = NETNS(sk);
 	READ_LOCAL_ADDR(facts.laddr, sk, facts.family);

@@ -729,3 +729,54 @@ fn tcp_filter_change_reaches_connections_already_open() {
         assert_eq!(ex.set_filter(""), 0);
     });
 }
+
+/// A connect() is checked before it has chosen its local port (at SYN_SENT):
+/// the namespace's ephemeral range (net.ipv4.ip_local_port_range) stands for
+/// that port. A port term outside the range excludes the connection at once,
+/// so the library keeps nothing of it and a filter that lets it through
+/// later sees it from then on (role unknown); a term inside the range keeps
+/// it from its connect (role active). The range is set in a namespace of the
+/// test's own, and the client's close (an RST, TCP_CLOSE inside close())
+/// comes after the filter has changed to let everything through.
+#[test]
+fn tcp_connect_is_checked_against_the_ephemeral_range() {
+    use testkit::extended::kind::{ROLE_ACTIVE, ROLE_UNKNOWN, TCP_CLOSE};
+    const SERVER_PORT: u16 = 5000;
+
+    with_env(&[NO_SNAPSHOTS], || {
+        let lib = TcpLibrary::load();
+        let ex = Extended::<TcpEventEx>::load::<TcpEvent>();
+        let _session = lib.start();
+        let ns = NetNamespace::create(&[&format!("{NS_ADDR}/24")]);
+        ns.exec(&["sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=40000 40007"]);
+        let in_range: Vec<String> = (40000..=40007).map(|p| format!("lport={p}")).collect();
+        for (spec, role) in [("lport=1".to_owned(), ROLE_UNKNOWN), (in_range.join(","), ROLE_ACTIVE)] {
+            assert_eq!(ex.set_filter(&spec), 0, "{spec}");
+            let client_port = {
+                let _inside = ns.enter();
+                let listener = TcpListener::bind((NS_ADDR, SERVER_PORT)).unwrap();
+                let client = std::net::TcpStream::connect((NS_ADDR, SERVER_PORT)).unwrap();
+                let (server, _) = listener.accept().unwrap();
+                let client_port = client.local_addr().unwrap().port();
+                assert!(
+                    (40000..=40007).contains(&client_port),
+                    "port {client_port} outside the range set"
+                );
+                assert_eq!(ex.set_filter(""), 0);
+                testkit::inprocess::set_linger_zero(&client);
+                drop(client);
+                drop(server);
+                client_port
+            };
+            let client = |e: &TcpEventEx| e.netns_ino == ns.inode() && e.SPT == client_port && e.DPT == SERVER_PORT;
+            let mut events = ex.collect(client, 1, EVENT_WAIT);
+            events.extend(ex.collect_emitted(client));
+            let seen: Vec<_> = events.iter().map(|e| (e.kind, e.role, e.pid)).collect();
+            assert_eq!(
+                seen,
+                [(TCP_CLOSE, role, std::process::id())],
+                "filter {spec:?}: {events:#?}"
+            );
+        }
+    });
+}
