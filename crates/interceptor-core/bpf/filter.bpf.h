@@ -56,12 +56,13 @@ struct filter_facts {
 	__u32 uid;
 	__u32 netns;
 	__u16 family;
-	/* The local port, or the range it will be picked from (a connect()
-	 * before the port is chosen): the port itself is [lport, lport_high]. */
+	/* The local port; if not known (a connect() before it has chosen
+	 * one), the range [lport, lport_high] it will be picked from. */
 	__u16 lport;
 	__u16 lport_high;
 	__u16 rport;
 	__u8 owner_known;	/* pid, uid, comm are the socket owner's */
+	__u8 lport_known;
 	__u8 cgroup_known;	/* cgroup_match holds the cgroup terms' result */
 	__u8 cgroup_match;
 };
@@ -90,14 +91,17 @@ static __always_inline int filter_has_u16(const __u16 *values, __u8 count, __u16
 	return 0;
 }
 
-/* Whether one of `values` lies within [low, high]. */
+/* Whether one of `values` lies within [low, high]: one unsigned compare
+ * each (every branch here is a path the verifier walks at each start). */
 static __always_inline int filter_has_u16_within(const __u16 *values, __u8 count, __u16 low, __u16 high)
 {
+	__u16 width = high - low;
+
 #pragma unroll
 	for (int i = 0; i < FILTER_TERMS; i++) {
 		if (i >= count)
 			return 0;
-		if (values[i] >= low && values[i] <= high)
+		if ((__u16)(values[i] - low) <= width)
 			return 1;
 	}
 	return 0;
@@ -198,14 +202,24 @@ static __always_inline int filter_socket_allows(const struct filter *filter, con
 		return 0;
 	if ((keys & FILTER_KEY_RPORT) && !filter_has_u16(filter->rport, filter->n_rport, facts->rport))
 		return 0;
-	/* A local port not chosen yet matches a term whose port it may become. */
-	if ((keys & FILTER_KEY_LPORT) &&
-	    !filter_has_u16_within(filter->lport, filter->n_lport, facts->lport, facts->lport_high))
-		return 0;
-	if ((keys & FILTER_KEY_PORT) &&
-	    !filter_has_u16_within(filter->port, filter->n_port, facts->lport, facts->lport_high) &&
-	    !filter_has_u16(filter->port, filter->n_port, facts->rport))
-		return 0;
+	/* Callers that know the local port say so as a constant: the compiler
+	 * drops the other branch from their code (and the verifier's paths). */
+	if (facts->lport_known) {
+		if ((keys & FILTER_KEY_LPORT) && !filter_has_u16(filter->lport, filter->n_lport, facts->lport))
+			return 0;
+		if ((keys & FILTER_KEY_PORT) && !filter_has_u16(filter->port, filter->n_port, facts->lport) &&
+		    !filter_has_u16(filter->port, filter->n_port, facts->rport))
+			return 0;
+	} else {
+		/* Not chosen yet: a term matches if its port is one it may become. */
+		if ((keys & FILTER_KEY_LPORT) &&
+		    !filter_has_u16_within(filter->lport, filter->n_lport, facts->lport, facts->lport_high))
+			return 0;
+		if ((keys & FILTER_KEY_PORT) &&
+		    !filter_has_u16_within(filter->port, filter->n_port, facts->lport, facts->lport_high) &&
+		    !filter_has_u16(filter->port, filter->n_port, facts->rport))
+			return 0;
+	}
 	if ((keys & FILTER_KEY_ADDR) && !filter_has_addr(filter, facts->family, facts->laddr) &&
 	    !filter_has_addr(filter, facts->family, facts->raddr))
 		return 0;

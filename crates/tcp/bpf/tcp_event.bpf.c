@@ -62,36 +62,10 @@ struct local_ports___pair {
 	int range[2];
 } __attribute__((preserve_access_index));
 
-/*
- * Whether the filter's socket terms let a socket through, at a point where
- * the owner is recorded (process context; the local port is chosen, so
- * skc_num holds it), in as few CO-RE probe reads as the socket's layout
- * allows: both ports in one, an IPv4 socket's two addresses in one (accept
- * and sock_release pay this for every socket without an entry).
- */
-static __always_inline int socket_allowed_at_owner_point(const struct filter *filter, struct sock *sk)
-{
-	struct filter_facts facts = {
-		.family = BPF_CORE_READ(sk, __sk_common.skc_family),
-	};
-	/* Little-endian pairs: dport (network order) and num; daddr and rcv_saddr. */
-	__u32 ports = BPF_CORE_READ(sk, __sk_common.skc_portpair);
-
-	facts.rport = bpf_ntohs((__u16)ports);
-	facts.lport = ports >> 16;
-	facts.lport_high = facts.lport;
-	facts.netns = socket_netns(sk);
-	if (facts.family == AF_INET) {
-		__u64 addresses = BPF_CORE_READ(sk, __sk_common.skc_addrpair);
-
-		*(__u32 *)facts.raddr = (__u32)addresses;
-		*(__u32 *)facts.laddr = addresses >> 32;
-	} else {
-		BPF_CORE_READ_INTO(&facts.laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&facts.raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
-	return filter_socket_allows(filter, &facts);
-}
+/* Whether the filter's socket terms let a socket through, through CO-RE
+ * reads (any context): the template's form for untyped pointers, defined
+ * with the state handler below. */
+static __always_inline int socket_allowed_probed(const struct filter *filter, struct sock *sk, int connecting);
 
 /* The cookie of a socket behind an untyped pointer: the kernel's, if it was
  * ever asked for, else the library's key. */
@@ -154,7 +128,7 @@ static __always_inline void record_owner(struct sock *sk, __u8 role, __u64 cooki
 		return;
 	/* The socket's terms first: they need no task facts. An entry made
 	 * under another filter stays (its close decides in full). */
-	if (filter && !info && !socket_checked && !socket_allowed_at_owner_point(filter, sk))
+	if (filter && !info && !socket_checked && !socket_allowed_probed(filter, sk, 0))
 		return;
 	if (filter) {
 		filter_facts_of_current(filter, &facts);
@@ -214,9 +188,9 @@ static __always_inline int record_allowed(const struct filter *filter, const str
 		.netns = record->netns,
 		.family = record->family,
 		.lport = record->sport,
-		.lport_high = record->sport,
 		.rport = record->dport,
 		.owner_known = record->owner_known,
+		.lport_known = 1,
 	};
 
 	__builtin_memcpy(facts.comm, record->comm, sizeof(facts.comm));

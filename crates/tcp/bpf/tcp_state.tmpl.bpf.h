@@ -45,10 +45,7 @@ static __always_inline void EPHEMERAL_PORTS(struct sock *sk, __u16 *low, __u16 *
 		*low = KREAD(pair, range[0]);
 		*high = KREAD(pair, range[1]);
 	}
-	if (*low > *high) {	/* not what the kernel reads: assume any port */
-		*low = 0;
-		*high = 0xffff;
-	}
+	/* low <= high: the sysctl refuses anything else. */
 }
 
 /*
@@ -62,7 +59,7 @@ static __always_inline void EPHEMERAL_PORTS(struct sock *sk, __u16 *low, __u16 *
  * known before connect() has picked it (at SYN_SENT it may not be): then the
  * namespace's ephemeral range stands for it, read only for port terms.
  */
-static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct sock *sk)
+static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct sock *sk, int connecting)
 {
 	struct filter_facts facts = {
 		.family = SK_READ(sk, __sk_common.skc_family),
@@ -72,8 +69,10 @@ static __always_inline int SOCKET_ALLOWED(const struct filter *filter, struct so
 
 	if (tp)
 		facts.lport = bpf_ntohs(TP_READ(tp, inet_conn.icsk_inet.inet_sport));
-	facts.lport_high = facts.lport;
-	if (!facts.lport && (filter->keys & (FILTER_KEY_PORT | FILTER_KEY_LPORT)))
+	/* A constant everywhere but at SYN_SENT: the range's code and paths
+	 * exist only there. */
+	facts.lport_known = connecting ? facts.lport != 0 : 1;
+	if (!facts.lport_known && (filter->keys & (FILTER_KEY_PORT | FILTER_KEY_LPORT)))
 		EPHEMERAL_PORTS(sk, &facts.lport, &facts.lport_high);
 	facts.rport = bpf_ntohs(SK_READ(sk, __sk_common.skc_dport));
 	facts.netns = NETNS(sk);
@@ -158,7 +157,7 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 		/* Checked here, where the socket's fields are cheapest to read,
 		 * and before its cookie is made. */
 		filter = active_filter();
-		if (filter && !SOCKET_ALLOWED(filter, sk))
+		if (filter && !SOCKET_ALLOWED(filter, sk, 1))
 			return 0;
 		record_owner(sk, TCP_ROLE_ACTIVE, COOKIE(sk), 1);
 		return 0;
@@ -183,7 +182,7 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 			};
 
 			/* Excluded traffic gets no entry (see record_owner). */
-			if (filter && !SOCKET_ALLOWED(filter, sk))
+			if (filter && !SOCKET_ALLOWED(filter, sk, 0))
 				return 0;
 			fresh.first_ns = bpf_ktime_get_boot_ns();
 			fresh.cookie = COOKIE(sk);
@@ -213,7 +212,7 @@ static __always_inline int STATE_HANDLER(void *ctx, struct sock *sk, int oldstat
 
 		/* No entry: usually a socket the filter excluded from the start,
 		 * whose socket terms cost less to check than the record to fill. */
-		excluded_without_entry = !info && filter && !SOCKET_ALLOWED(filter, sk);
+		excluded_without_entry = !info && filter && !SOCKET_ALLOWED(filter, sk, 0);
 
 		if (!excluded_without_entry && FILL_RECORD(&record, sk, tp, info, kind, filter))
 			emit_record(ctx, &record, sizeof(record));

@@ -505,8 +505,8 @@ static __always_inline int close_allowed(const struct filter *filter, const stru
 		.netns = state->netns,
 		.family = state->family,
 		.lport = state->sport,
-		.lport_high = state->sport,
 		.rport = state->dport,
+		.lport_known = 1,
 	};
 
 	filter_facts_of_current(filter, &facts);

@@ -31,9 +31,9 @@ static __always_inline int OP_ALLOWED(const struct filter *filter, struct sock *
 {
 	struct filter_facts facts = {
 		.family = family,
+		.lport_known = 1,
 	};
 	facts.lport = SK_READ(sk, __sk_common.skc_num);
-	facts.lport_high = facts.lport;
 	facts.netns = socket_netns(sk);
 	READ_LOCAL_ADDR(facts.laddr, sk, family);
 	if (peer->sk == key) {
