@@ -33,17 +33,19 @@ static __always_inline void EPHEMERAL_PORTS(struct sock *sk, __u16 *low, __u16 *
 {
 	struct net *net = SK_READ(sk, __sk_common.skc_net.net);
 	struct local_ports *ports = &net->ipv4.ip_local_ports;
+	struct local_ports___pair *pair = (void *)ports;
 
-	if (bpf_core_field_size(ports->range) == sizeof(__u32)) {
+	/* An existence check: it is 0 where the types differ, while any other
+	 * relocation of a field whose type differs fails the load (the 5.10
+	 * and 6.1 matrix cells refused bpf_core_field_size(ports->range)). */
+	if (bpf_core_field_exists(pair->range)) {
+		*low = KREAD(pair, range[0]);
+		*high = KREAD(pair, range[1]);
+	} else {
 		__u32 range = KREAD(ports, range);
 
 		*low = range & 0xffff;
 		*high = range >> 16;
-	} else {
-		struct local_ports___pair *pair = (void *)ports;
-
-		*low = KREAD(pair, range[0]);
-		*high = KREAD(pair, range[1]);
 	}
 	/* low <= high: the sysctl refuses anything else. */
 }
