@@ -116,8 +116,9 @@ pub enum Requirement {
     Kprobes,
     /// A tracefs event, `category/name`.
     TracefsEvent(&'static str, &'static str),
-    /// A function in the kernel's BTF.
-    KernelFunction(&'static str),
+    /// A function fentry/fexit programs load on (in the kernel's BTF, and
+    /// not refused by the kernel), probed with a minimal program.
+    FunctionTracing(&'static str),
     /// A tracepoint the kernel's BTF knows (`btf_trace_<name>`), for tp_btf
     /// and raw_tp programs.
     Tracepoint(&'static str),
@@ -173,9 +174,7 @@ impl AttachPath {
             match *requirement {
                 Requirement::Kprobes => kernel.kprobes()?,
                 Requirement::TracefsEvent(category, name) => kernel.tracefs_event(category, name)?,
-                Requirement::KernelFunction(function) => {
-                    kernel.function_arity(function)?;
-                }
+                Requirement::FunctionTracing(function) => kernel.function_tracing(function)?,
                 Requirement::Tracepoint(name) => kernel.tracepoint(name)?,
             }
         }

@@ -50,6 +50,51 @@ impl KernelFacts {
         Ok(proto.len())
     }
 
+    /// Whether fentry/fexit programs load on `function`: it is in the
+    /// kernel's BTF and the kernel does not refuse them. Some kernels refuse
+    /// every one at load (EPERM; this project's 6.18 Firecracker host); a
+    /// two-instruction fexit program finds that out in microseconds, before
+    /// the path's real programs are verified (TCP's state handler alone takes
+    /// ~100 ms). A kernel that loads it but fails the real attach is still
+    /// caught by the full load.
+    pub fn function_tracing(&mut self, function: &str) -> Result<(), String> {
+        let btf = self.vmlinux_btf()?;
+        let func: Func<'_> = btf
+            .type_by_name(function)
+            .ok_or_else(|| format!("{function}() is not in the kernel's BTF"))?;
+        // r0 = 0; exit (an fexit program must return 0).
+        let mut insns = [libbpf_sys::bpf_insn::default(); 2];
+        insns[0].code = (libbpf_sys::BPF_ALU64 | libbpf_sys::BPF_MOV | libbpf_sys::BPF_K) as u8;
+        insns[1].code = (libbpf_sys::BPF_JMP | libbpf_sys::BPF_EXIT) as u8;
+        let mut opts = libbpf_sys::bpf_prog_load_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_prog_load_opts>() as libbpf_sys::size_t,
+            expected_attach_type: libbpf_sys::BPF_TRACE_FEXIT,
+            attach_btf_id: func.type_id().into(),
+            ..Default::default()
+        };
+        // SAFETY: the instructions, names and options outlive the call, and
+        // opts.sz is the size of the struct passed.
+        let fd = unsafe {
+            libbpf_sys::bpf_prog_load(
+                libbpf_sys::BPF_PROG_TYPE_TRACING,
+                c"probe_fexit".as_ptr(),
+                c"GPL".as_ptr(),
+                insns.as_ptr(),
+                insns.len() as libbpf_sys::size_t,
+                &mut opts,
+            )
+        };
+        if fd < 0 {
+            return Err(format!(
+                "the kernel refuses fentry/fexit programs on {function}() ({})",
+                nix::errno::Errno::from_raw(-fd)
+            ));
+        }
+        // SAFETY: bpf_prog_load returned a new descriptor that nothing else owns.
+        drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+        Ok(())
+    }
+
     /// Whether BPF programs may walk a map with `bpf_for_each_map_elem`
     /// (5.13+), probed with a tiny tc program.
     pub fn map_walks(&mut self) -> bool {

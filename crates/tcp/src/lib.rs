@@ -115,7 +115,7 @@ pub const ATTACH_PATHS: &[AttachPath] = &[
                 variants: &[(4, "tcp_accept_fexit4"), (2, "tcp_accept_fexit2")],
             },
         ],
-        requires: &[Requirement::KernelFunction("inet_csk_accept")],
+        requires: &[Requirement::FunctionTracing("inet_csk_accept")],
     },
     AttachPath {
         name: "kprobe",

@@ -237,6 +237,14 @@ fn debug_output_names_the_path_and_is_off_by_default<E: Traffic>() {
         stderr.lines().any(|l| l.starts_with(&announced)),
         "{announced}\n{stderr}"
     );
+    // Every path passed over was rejected by a check before its programs
+    // were loaded: a kernel that refuses fentry says so at a two-instruction
+    // probe, not after verifying the whole object (~100 ms for TCP).
+    let passed_over = format!("{}: attach path ", E::LIBRARY);
+    for line in stderr.lines().filter(|l| l.starts_with(&passed_over)) {
+        assert!(line.contains(" unavailable: "), "{line}");
+        assert!(!line.contains("loading the BPF programs failed"), "{line}");
+    }
     // And the verifier's work per loaded program, counted by kernels from 5.16.
     let prefix = format!("{}: program ", E::LIBRARY);
     let work: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix(&prefix)).collect();

@@ -93,7 +93,7 @@ pub const ATTACH_PATHS: &[AttachPath] = &[
                 ],
             },
         ],
-        requires: &[Requirement::KernelFunction("udp_recvmsg")],
+        requires: &[Requirement::FunctionTracing("udp_recvmsg")],
     },
     AttachPath {
         name: "kprobe",
