@@ -16,7 +16,6 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 pub struct KernelFacts {
     vmlinux_btf: Option<Result<Btf<'static>, String>>,
     tracefs: Option<Result<PathBuf, String>>,
-    map_walks: Option<bool>,
 }
 
 impl std::fmt::Debug for KernelFacts {
@@ -96,19 +95,9 @@ impl KernelFacts {
     }
 
     /// Whether BPF programs may walk a map with `bpf_for_each_map_elem`
-    /// (5.13+), probed with a tiny tc program.
+    /// (5.13+): see [`map_walks_supported`].
     pub fn map_walks(&mut self) -> bool {
-        *self.map_walks.get_or_insert_with(|| {
-            // SAFETY: a probe with no options (NULL is allowed); it loads and frees a program.
-            let probed = unsafe {
-                libbpf_sys::libbpf_probe_bpf_helper(
-                    libbpf_sys::BPF_PROG_TYPE_SCHED_CLS,
-                    libbpf_sys::BPF_FUNC_for_each_map_elem,
-                    std::ptr::null(),
-                )
-            };
-            probed == 1
-        })
+        map_walks_supported()
     }
 
     /// Whether a BPF program can be attached to a perf event through a BPF
@@ -152,6 +141,24 @@ impl KernelFacts {
             Err(format!("tracepoint {category}:{name} does not exist on this kernel"))
         }
     }
+}
+
+/// Whether BPF programs may walk a map with `bpf_for_each_map_elem` (5.13+),
+/// probed once per process with a tiny tc program: a library's settings
+/// (which flush its object runs) and its attach path agree on it.
+pub fn map_walks_supported() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        // SAFETY: a probe with no options (NULL is allowed); it loads and frees a program.
+        let probed = unsafe {
+            libbpf_sys::libbpf_probe_bpf_helper(
+                libbpf_sys::BPF_PROG_TYPE_SCHED_CLS,
+                libbpf_sys::BPF_FUNC_for_each_map_elem,
+                std::ptr::null(),
+            )
+        };
+        probed == 1
+    })
 }
 
 fn find_or_mount_tracefs() -> Result<PathBuf, String> {

@@ -178,6 +178,69 @@ fn quiet_socket_is_flushed_with(transport: &str) {
     );
 }
 
+/// More sockets left pending in one interval than the flush's pending set
+/// holds (1/64 of the socket map: here 1): each of them still has its last
+/// calls reported while it stays quiet, with its exact totals, because a
+/// socket that does not fit makes the next flush walk every socket.
+///
+/// Pair i sends 2 + i datagrams back to back: its first call is reported at
+/// once, the others fall within the 200 ms interval and wait for the flush
+/// (a pair held up for an interval between two calls gets one report more;
+/// the test only needs the last report to carry the totals).
+#[test]
+fn more_pending_sockets_than_the_pending_set_holds_are_all_flushed() {
+    const PAIRS: usize = 12;
+    with_env(
+        &[(COALESCE_ENV, "200"), ("EBPF_INTERCEPTOR_UDP_MAX_SOCKETS", "64")],
+        || {
+            let lib = UdpLibrary::load();
+            let _session = lib.start();
+            let mut peer = Peer::spawn(
+                NETPEER,
+                "udp-pair",
+                &[
+                    format!("sockets={PAIRS}"),
+                    "count=2".into(),
+                    "size=50".into(),
+                    "comm=udppend".into(),
+                    "hold=1".into(),
+                ],
+                None,
+            );
+            // (port, totals after its last call)
+            let mut expected = Vec::new();
+            for _ in 0..PAIRS {
+                let pair = peer.expect("PAIR");
+                let calls = 2 + Peer::number(&pair, "index") as u32;
+                let bytes = 50 * u64::from(calls);
+                expected.push((Peer::number(&pair, "sender_port") as u16, (bytes, calls, 0, 0)));
+                expected.push((Peer::number(&pair, "receiver_port") as u16, (0, 0, bytes, calls)));
+            }
+            peer.expect("HOLDING");
+            // While every socket stays open and quiet: a report of each
+            // one's last call.
+            let mut last = std::collections::HashMap::new();
+            while expected.iter().any(|(port, totals)| last.get(port) != Some(totals)) {
+                let got = lib.collect(|e| expected.iter().any(|(port, _)| e.SPT == *port), 1, EVENT_WAIT);
+                assert!(
+                    !got.is_empty(),
+                    "not every socket's last calls were reported within {EVENT_WAIT:?}: {last:?}"
+                );
+                for event in got {
+                    assert_eq!((event.pid, event.task()), (peer.pid, "udppend".to_owned()));
+                    last.insert(event.SPT, event.totals());
+                }
+            }
+            peer.release();
+            peer.expect("CLOSED");
+            peer.finish();
+            let stats = lib.stats();
+            lib.cleanup();
+            assert_eq!((stats.shed, stats.lost, stats.map_full), (0, 0, 0));
+        },
+    );
+}
+
 /// A bad interval names the variable; status stays 0.
 #[test]
 fn bad_interval_is_reported() {

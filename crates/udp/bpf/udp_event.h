@@ -93,7 +93,9 @@ struct udp_config {
 	__u64 coalesce_ns;
 	/* 1: peers wait in task storage (udp_peer_slots), else in udp_peers */
 	__u32 task_storage_peers;
-	__u32 reserved;
+	/* 1: coalescing with the map-walker flush, which walks the sockets in
+	 * udp_pending (else every socket) */
+	__u32 pending_set;
 };
 
 #endif /* UDP_EVENT_H */

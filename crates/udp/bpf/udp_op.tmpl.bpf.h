@@ -143,5 +143,5 @@ static __always_inline void OP_HANDLER(void *ctx, struct sock *sk, long bytes, i
 		state->dport = 0;
 		__builtin_memset(state->daddr, 0, sizeof(state->daddr));
 	}
-	report(ctx, state, kind, now);
+	report(ctx, state, kind, now, key);
 }

@@ -177,6 +177,17 @@ fn cgroup_hooks_have_task_storage() -> bool {
     })
 }
 
+/// The per-socket map's size when none is asked for.
+const DEFAULT_MAX_SOCKETS: u32 = 65_536;
+
+/// Sockets the coalescing flush's pending set holds (udp_pending): 1/64 of
+/// the socket map, at most 1,024, so that a flush with little pending
+/// costs ~20 µs. More pending sockets than that in one interval make the
+/// next flush walk every socket, as before the set existed.
+fn pending_capacity(max_sockets: Option<u32>) -> u32 {
+    (max_sockets.unwrap_or(DEFAULT_MAX_SOCKETS) / 64).clamp(1, 1024)
+}
+
 impl Tracer for UdpTracer {
     type Event = UdpEventEx;
     type Original = UdpEvent;
@@ -203,20 +214,29 @@ impl Tracer for UdpTracer {
         };
         let capacity = options.capacity(MAX_SOCKETS_ENV)?;
         let task_storage_peers = cgroup_hooks_have_task_storage();
+        // The map-walker flush walks only the sockets left pending; the
+        // iterator form (before 5.13) walks every socket.
+        let pending_set = interval.is_some() && interceptor_core::kernel::map_walks_supported();
+        let mut map_entries = vec![("udp_pending", pending_capacity(capacity))];
+        map_entries.extend(capacity.map(|n| ("udp_sockets", n)));
+        // The peer hand-off not in use is not created (task storage does
+        // not exist before 5.11), nor an unused pending set.
+        let mut skipped_maps = vec![if task_storage_peers {
+            "udp_peers"
+        } else {
+            "udp_peer_slots"
+        }];
+        if !pending_set {
+            skipped_maps.push("udp_pending");
+        }
         Ok(TracerConfig {
             settings: udp_config {
                 coalesce_ns: interval.map_or(0, |d| d.as_nanos() as u64),
                 task_storage_peers: u32::from(task_storage_peers),
-                reserved: 0,
+                pending_set: u32::from(pending_set),
             },
-            map_entries: capacity.map(|n| ("udp_sockets", n)).into_iter().collect(),
-            // The peer hand-off not in use is not created (task storage
-            // does not exist before 5.11).
-            skipped_maps: vec![if task_storage_peers {
-                "udp_peers"
-            } else {
-                "udp_peer_slots"
-            }],
+            map_entries,
+            skipped_maps,
             periodic: interval,
         })
     }

@@ -36,7 +36,7 @@ impl Tracer for UdpFloorTracer {
             settings: udp_config {
                 coalesce_ns: library.settings.coalesce_ns,
                 task_storage_peers: library.settings.task_storage_peers,
-                reserved: 0,
+                pending_set: library.settings.pending_set,
             },
             map_entries: library.map_entries,
             skipped_maps: library.skipped_maps,
